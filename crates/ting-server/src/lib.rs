@@ -1,0 +1,1 @@
+//! ting-server
