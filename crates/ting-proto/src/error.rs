@@ -1,0 +1,166 @@
+//! Stable error codes. Every error response of the API is an [`ErrorBody`]; clients branch on
+//! [`ErrorCode`], never on the message text, which is for people.
+
+use serde::{Deserialize, Serialize};
+
+/// A stable, machine-readable error code. The string forms never change once released.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request body is not valid JSON or does not match the expected shape.
+    InvalidJson,
+    /// A field has a value that is not allowed (too long, wrong format, …).
+    InvalidInput,
+    /// The request's `Content-Type` is not one the endpoint accepts.
+    UnsupportedMediaType,
+    /// The request body is larger than the configured limit.
+    PayloadTooLarge,
+    /// No such route.
+    NotFound,
+    /// The route exists but not for this HTTP method.
+    MethodNotAllowed,
+    /// No credentials were presented.
+    Unauthenticated,
+    /// The session token is unknown, expired or revoked.
+    InvalidToken,
+    /// Wrong username or password.
+    InvalidCredentials,
+    /// Too many attempts; retry later.
+    RateLimited,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// The named user does not exist.
+    UnknownUser,
+    /// The named device does not exist or belongs to someone else.
+    UnknownDevice,
+    /// The device has been revoked.
+    DeviceRevoked,
+    /// The bytes are not an acceptable MLS KeyPackage.
+    InvalidKeyPackage,
+    /// The signature key is not a 32-byte Ed25519 public key, or does not match the device.
+    InvalidSignatureKey,
+    /// A user with this name already exists.
+    UsernameTaken,
+    /// The first administrator has already been created.
+    SetupAlreadyDone,
+    /// The one-time setup token is wrong.
+    InvalidSetupToken,
+    /// The server is shutting down or a dependency is unavailable; retry.
+    Unavailable,
+    /// Something went wrong on the server; the details are in its log, not here.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and exhaustive tests.
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::InvalidJson,
+        Self::InvalidInput,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Unauthenticated,
+        Self::InvalidToken,
+        Self::InvalidCredentials,
+        Self::RateLimited,
+        Self::Forbidden,
+        Self::UnknownUser,
+        Self::UnknownDevice,
+        Self::DeviceRevoked,
+        Self::InvalidKeyPackage,
+        Self::InvalidSignatureKey,
+        Self::UsernameTaken,
+        Self::SetupAlreadyDone,
+        Self::InvalidSetupToken,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
+    /// The stable string form, as it appears in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidJson => "invalid_json",
+            Self::InvalidInput => "invalid_input",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidToken => "invalid_token",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::RateLimited => "rate_limited",
+            Self::Forbidden => "forbidden",
+            Self::UnknownUser => "unknown_user",
+            Self::UnknownDevice => "unknown_device",
+            Self::DeviceRevoked => "device_revoked",
+            Self::InvalidKeyPackage => "invalid_key_package",
+            Self::InvalidSignatureKey => "invalid_signature_key",
+            Self::UsernameTaken => "username_taken",
+            Self::SetupAlreadyDone => "setup_already_done",
+            Self::InvalidSetupToken => "invalid_setup_token",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The HTTP status this code is sent with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidJson
+            | Self::InvalidInput
+            | Self::InvalidKeyPackage
+            | Self::InvalidSignatureKey => 400,
+            Self::Unauthenticated
+            | Self::InvalidToken
+            | Self::InvalidCredentials
+            | Self::InvalidSetupToken => 401,
+            Self::Forbidden | Self::DeviceRevoked => 403,
+            Self::NotFound | Self::UnknownUser | Self::UnknownDevice => 404,
+            Self::MethodNotAllowed => 405,
+            Self::UsernameTaken | Self::SetupAlreadyDone => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited => 429,
+            Self::Internal => 500,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+/// The JSON body of every error response: `{ "code": "...", "message": "..." }`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation; never contains internal details.
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// An error body with the given code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_forms_match_serde() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let status = code.http_status();
+            assert!((400..600).contains(&status), "{code:?}");
+        }
+    }
+}
