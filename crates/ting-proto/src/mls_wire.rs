@@ -116,7 +116,13 @@ fn parse_key_package(r: &mut Reader<'_>) -> Result<KeyPackageInfo, KeyPackageErr
         other => return Err(KeyPackageError::UnknownCredentialType(other)),
     };
     // Capabilities: five vectors of uint16.
-    for name in ["versions", "cipher_suites", "extensions", "proposals", "credentials"] {
+    for name in [
+        "versions",
+        "cipher_suites",
+        "extensions",
+        "proposals",
+        "credentials",
+    ] {
         let v = r.opaque()?;
         if v.len() % 2 != 0 {
             return Err(KeyPackageError::InvalidLength(name));
@@ -324,7 +330,10 @@ mod tests {
     fn rejects_every_truncation_and_trailing_bytes() {
         let bytes = key_package_message(&sample(false));
         for n in 0..bytes.len() {
-            assert!(parse_key_package_message(&bytes[..n]).is_err(), "prefix {n}");
+            assert!(
+                parse_key_package_message(&bytes[..n]).is_err(),
+                "prefix {n}"
+            );
         }
         let mut long = bytes.clone();
         long.push(0);

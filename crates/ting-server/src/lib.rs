@@ -1,1 +1,24 @@
-//! ting-server
+//! The Ting server: a blind relay for end-to-end encrypted chat, files and meetings.
+//!
+//! One binary, `ting`, serves the `/api/v1` JSON API, the WebSocket event stream and the web
+//! app; state lives in embedded SQLite or PostgreSQL through [`ting_store`]. The server never
+//! holds plaintext or a key that opens it: it authenticates accounts and devices, stores MLS
+//! KeyPackages as opaque public material, and routes events. It does not depend on any
+//! decryption code (CI checks `cargo tree`).
+//!
+//! Modules: [`config`] (typed configuration), [`app`] (router), [`routes`] (one file per
+//! resource), [`auth`] (passwords, tokens, throttling), [`hub`] (live connections),
+//! [`serve`] (listener, TLS, shutdown), [`admin`] (CLI administration).
+#![deny(missing_docs)]
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod hub;
+pub mod metrics;
+pub mod routes;
+pub mod serve;
+pub mod state;

@@ -9,6 +9,13 @@
 //! `docs/security.md`. Times are Unix seconds, passed in by the caller so tests control the
 //! clock.
 //!
+//! [`open`] picks the backend from the URL (`sqlite://path`, `sqlite::memory:`,
+//! `postgres://…`) and applies the embedded migrations (`migrations/<backend>/NNNN_*.sql`, one
+//! comment per column stating its purpose and retention). Both backends use plain SQL through
+//! sqlx (no compile-time checked queries) and keep their atomicity guarantees with the
+//! database's own locks, documented per backend: SQLite serialises writers with
+//! `BEGIN IMMEDIATE`, PostgreSQL locks rows (`FOR KEY SHARE`, `FOR UPDATE SKIP LOCKED`).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), ting_store::Error> {
 //! let store = ting_store::open("sqlite://ting-data/ting.db").await?;
@@ -18,9 +25,11 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+mod migrations;
 mod model;
 mod open;
 mod postgres;
+mod rows;
 mod sqlite;
 
 pub use crate::model::{Device, KeyPackageClaim, NewDevice, NewUser, Session, User};
@@ -84,8 +93,11 @@ pub trait DeviceStore: Send + Sync {
     /// Looks a device up by id (revoked ones too).
     async fn device_by_id(&self, id: DeviceId) -> Result<Option<Device>>;
     /// The user's non-revoked device with this signature key, if any.
-    async fn active_device_by_key(&self, user: UserId, signature_key: &[u8])
-    -> Result<Option<Device>>;
+    async fn active_device_by_key(
+        &self,
+        user: UserId,
+        signature_key: &[u8],
+    ) -> Result<Option<Device>>;
     /// The user's devices, oldest first; revoked ones only if `include_revoked`.
     async fn devices_for_user(&self, user: UserId, include_revoked: bool) -> Result<Vec<Device>>;
     /// Revokes a device at `now`, atomically deleting its sessions and its unclaimed

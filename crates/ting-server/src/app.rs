@@ -1,0 +1,119 @@
+//! The router: every route, the JSON fallbacks, the body limit, security headers, request
+//! metrics and logs.
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use ting_proto::ErrorCode;
+
+use crate::error::ApiError;
+use crate::metrics::RequestLabels;
+use crate::routes::{auth, devices, health, key_packages, openapi, setup, web, ws};
+use crate::state::AppState;
+
+/// Builds the application router.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/setup", post(setup::setup))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/logout-all", post(auth::logout_all))
+        .route("/me", get(auth::me))
+        .route("/devices", get(devices::list_own))
+        .route("/devices/{id}", delete(devices::revoke_own))
+        .route("/users/{username}/devices", get(devices::list_for_user))
+        .route(
+            "/users/{username}/key-packages/claim",
+            post(key_packages::claim),
+        )
+        .route(
+            "/key-packages",
+            post(key_packages::upload).get(key_packages::count),
+        )
+        .route("/ws", get(ws::upgrade))
+        .route("/openapi.json", get(openapi::serve));
+    Router::new()
+        .nest(ting_proto::API_PREFIX, api)
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/", get(web::index))
+        .route("/setup", get(web::setup_page))
+        .route("/assets/setup.js", get(web::setup_js))
+        .route("/assets/style.css", get(web::style_css))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.server.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this route does not accept that method",
+    )
+}
+
+/// Counts and logs every request by route template and status — never the client address,
+/// query string or body.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            route: route.clone(),
+            status: format!("{}xx", status / 100),
+        })
+        .inc();
+    tracing::info!(%method, %route, status, ms = start.elapsed().as_millis() as u64, "request");
+    resp
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await.into_response();
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        header::HeaderName::from_static("permissions-policy"),
+        "camera=(self), microphone=(self), display-capture=(self), geolocation=()",
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    resp
+}

@@ -1,0 +1,180 @@
+//! `/api/v1/auth/*` and `/api/v1/me`: login (registers or resumes a device), logout, logout
+//! everywhere.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use ting_proto::api::{LoginRequest, LoginResponse, Me, SIGNATURE_KEY_LEN, SessionsRevoked};
+use ting_proto::ws::close_code;
+use ting_proto::{DeviceId, ErrorCode};
+use ting_store::{NewDevice, Session};
+
+use crate::auth::{normalise_username, password, token};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, ClientAddr, Json};
+use crate::hub::Delivery;
+use crate::routes::{device_info, user_info};
+use crate::state::AppState;
+
+/// Longest accepted device name.
+const MAX_DEVICE_NAME: usize = 100;
+
+/// Counts an attempt from `addr` and refuses when the address is over its limit.
+pub fn throttle_address(state: &AppState, addr: ClientAddr) -> ApiResult<()> {
+    let Some(ip) = addr.0 else { return Ok(()) };
+    let key = ip.to_string();
+    let now = state.clock.now();
+    if let Err(retry) = state.limiters.address_attempts.check(&key, now) {
+        state.metrics.login("rate_limited");
+        return Err(rate_limited(retry.as_secs()));
+    }
+    state.limiters.address_attempts.record(&key, now);
+    Ok(())
+}
+
+fn rate_limited(retry_after: u64) -> ApiError {
+    let mut e = ApiError::new(
+        ErrorCode::RateLimited,
+        "too many login attempts; try again later",
+    );
+    e.retry_after = Some(retry_after.max(1));
+    e
+}
+
+/// Logs in with username and password, registering the device (or resuming it when its
+/// signature key is already registered), and returns a session token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ting_proto::ErrorBody),
+              (status = 429, body = ting_proto::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<axum::Json<LoginResponse>> {
+    throttle_address(&state, addr)?;
+    if req.signature_key.as_slice().len() != SIGNATURE_KEY_LEN {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSignatureKey,
+            "signature_key must be a 32-byte Ed25519 public key",
+        ));
+    }
+    let device_name = req.device_name.trim().to_string();
+    if device_name.is_empty() || device_name.chars().count() > MAX_DEVICE_NAME {
+        return Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            "device_name must be 1 to 100 characters",
+        ));
+    }
+    let username = normalise_username(&req.username).unwrap_or_default();
+    let now = state.clock.now();
+    if let Err(retry) = state.limiters.account_failures.check(&username, now) {
+        state.metrics.login("rate_limited");
+        return Err(rate_limited(retry.as_secs()));
+    }
+    let user = if username.is_empty() {
+        None
+    } else {
+        state.store.user_by_username(&username).await?
+    };
+    let ok = password::verify_async(
+        req.password,
+        user.as_ref().map(|u| u.password_hash.clone()),
+        state.password_cost(),
+    )
+    .await;
+    let Some(user) = user.filter(|_| ok) else {
+        state.limiters.account_failures.record(&username, now);
+        state.metrics.login("failure");
+        return Err(ApiError::new(
+            ErrorCode::InvalidCredentials,
+            "wrong username or password",
+        ));
+    };
+    state.limiters.account_failures.clear(&username);
+
+    let now_unix = state.clock.now_unix();
+    let key = req.signature_key.into_inner();
+    let (device, is_new) = match state.store.active_device_by_key(user.id, &key).await? {
+        Some(d) => (d, false),
+        None => {
+            let d = state
+                .store
+                .create_device(NewDevice {
+                    id: DeviceId::random(),
+                    user_id: user.id,
+                    name: device_name,
+                    signature_key: key,
+                    created_at: now_unix,
+                })
+                .await?;
+            (d, true)
+        }
+    };
+    state.store.touch_device(device.id, now_unix).await?;
+    let token = token::generate();
+    let expires_at = now_unix + (state.config.auth.session_ttl_hours * 3600) as i64;
+    state
+        .store
+        .create_session(Session {
+            token_hash: token::hash(&token),
+            user_id: user.id,
+            device_id: device.id,
+            created_at: now_unix,
+            expires_at,
+        })
+        .await?;
+    if is_new {
+        state.hub.to_user(
+            user.id,
+            Delivery::Event(ting_proto::ws::ServerEvent::DeviceAdded {
+                device: device_info(&device),
+            }),
+        );
+    }
+    state.metrics.login("success");
+    tracing::info!(user = %user.id, device = %device.id, new_device = is_new, "login");
+    Ok(axum::Json(LoginResponse {
+        token,
+        expires_at,
+        user: user_info(&user),
+        device: device_info(&device),
+    }))
+}
+
+/// Ends the presented session and closes its WebSocket connections.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ting_proto::ErrorBody)))]
+pub async fn logout(State(state): State<AppState>, auth: Auth) -> ApiResult<StatusCode> {
+    state.store.delete_session(&auth.session.token_hash).await?;
+    state.hub.to_session(
+        auth.session.token_hash,
+        Delivery::Close(close_code::SESSION_ENDED, "logged out"),
+    );
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the caller, on all devices.
+#[utoipa::path(post, path = "/api/v1/auth/logout-all", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = SessionsRevoked), (status = 401, body = ting_proto::ErrorBody)))]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<axum::Json<SessionsRevoked>> {
+    let revoked = state.store.delete_sessions_for_user(auth.user.id).await?;
+    state.hub.to_user(
+        auth.user.id,
+        Delivery::Close(close_code::SESSION_ENDED, "signed out everywhere"),
+    );
+    tracing::info!(user = %auth.user.id, revoked, "signed out everywhere");
+    Ok(axum::Json(SessionsRevoked { revoked }))
+}
+
+/// The caller's user, device and session expiry.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ting_proto::ErrorBody)))]
+pub async fn me(auth: Auth) -> axum::Json<Me> {
+    axum::Json(Me {
+        user: user_info(&auth.user),
+        device: device_info(&auth.device),
+        session_expires_at: auth.session.expires_at,
+    })
+}

@@ -1,0 +1,38 @@
+//! `GET /api/v1/openapi.json`, generated from the handlers' annotations and the `ting-proto`
+//! types.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{auth, devices, health, key_packages, setup, ws};
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ting API", description = "The Ting server's HTTP API. The server is a blind relay: no field carries content or a key that decrypts it; KeyPackages are public MLS material."),
+    paths(
+        health::healthz, health::metrics, setup::setup, auth::login, auth::logout, auth::logout_all, auth::me,
+        devices::list_own, devices::revoke_own, devices::list_for_user,
+        key_packages::upload, key_packages::count, key_packages::claim, ws::upgrade,
+    ),
+    components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Serves the document.
+pub async fn serve() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

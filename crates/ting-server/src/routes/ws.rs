@@ -1,0 +1,170 @@
+//! `GET /api/v1/ws`: the authenticated event stream.
+//!
+//! Authentication is by `Authorization: Bearer` on the upgrade or, for browsers, by a first
+//! `{"type":"auth","token":…}` frame within [`AUTH_TIMEOUT_SECS`]. The server pings every
+//! [`HEARTBEAT_INTERVAL_SECS`] and closes a connection silent for [`IDLE_TIMEOUT_SECS`]; it
+//! re-checks the session on every heartbeat, so an expired session is closed promptly.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, header};
+use axum::response::Response;
+use ting_proto::ws::{
+    AUTH_TIMEOUT_SECS, ClientMessage, HEARTBEAT_INTERVAL_SECS, IDLE_TIMEOUT_SECS, ServerEvent,
+    close_code,
+};
+use tokio::time::{Instant, interval_at, timeout};
+
+use crate::extract::{Auth, authenticate};
+use crate::hub::Delivery;
+use crate::state::AppState;
+
+/// Upgrades to a WebSocket.
+#[utoipa::path(get, path = "/api/v1/ws", tag = "events",
+    responses((status = 101, description = "Switching to the event stream; see ting_proto::ws")))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string());
+    ws.max_message_size(64 * 1024)
+        .on_upgrade(move |socket| run(state, socket, bearer))
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+fn text(event: &ServerEvent) -> Message {
+    Message::Text(
+        serde_json::to_string(event)
+            .expect("invariant: events serialise")
+            .into(),
+    )
+}
+
+async fn run(state: AppState, mut socket: WebSocket, bearer: Option<String>) {
+    let token = match bearer {
+        Some(t) => Some(t),
+        None => first_frame_token(&mut socket).await,
+    };
+    let auth = match token {
+        Some(t) => authenticate(&state, &t).await.ok(),
+        None => None,
+    };
+    let Some(auth) = auth else {
+        close(
+            &mut socket,
+            close_code::UNAUTHENTICATED,
+            "authentication required",
+        )
+        .await;
+        return;
+    };
+    let _ = state
+        .store
+        .touch_device(auth.device.id, state.clock.now_unix())
+        .await;
+    let (conn, rx) = state.hub.register(
+        auth.user.id,
+        auth.device.id,
+        auth.session.token_hash.clone(),
+    );
+    state.metrics.ws_connections.inc();
+    let span = tracing::info_span!("ws", user = %auth.user.id, device = %auth.device.id);
+    let _enter = span.enter();
+    tracing::debug!("connected");
+    let reason = serve(&state, &mut socket, &auth, rx).await;
+    tracing::debug!(code = reason.0, "disconnected");
+    state.hub.unregister(conn);
+    state.metrics.ws_connections.dec();
+    close(&mut socket, reason.0, reason.1).await;
+}
+
+async fn first_frame_token(socket: &mut WebSocket) -> Option<String> {
+    let msg = timeout(Duration::from_secs(AUTH_TIMEOUT_SECS), socket.recv())
+        .await
+        .ok()??
+        .ok()?;
+    let Message::Text(t) = msg else { return None };
+    match serde_json::from_str::<ClientMessage>(&t).ok()? {
+        ClientMessage::Auth { token } => Some(token),
+        ClientMessage::Ping => None,
+    }
+}
+
+async fn serve(
+    state: &AppState,
+    socket: &mut WebSocket,
+    auth: &Auth,
+    mut rx: tokio::sync::mpsc::Receiver<Delivery>,
+) -> (u16, &'static str) {
+    let hello = ServerEvent::Hello {
+        device_id: auth.device.id,
+        heartbeat_interval_secs: HEARTBEAT_INTERVAL_SECS,
+    };
+    if socket.send(text(&hello)).await.is_err() {
+        return (close_code::GOING_AWAY, "send failed");
+    }
+    let period = Duration::from_secs(HEARTBEAT_INTERVAL_SECS);
+    let mut heartbeat = interval_at(Instant::now() + period, period);
+    let mut last_heard = Instant::now();
+    let shutdown = wait_for_shutdown(state.shutdown.clone());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return (close_code::GOING_AWAY, "server shutting down"),
+            delivery = rx.recv() => match delivery {
+                Some(Delivery::Event(ev)) => {
+                    if socket.send(text(&ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+                }
+                Some(Delivery::Close(code, reason)) => return (code, reason),
+                None => return (close_code::GOING_AWAY, "too far behind; reconnect"),
+            },
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > Duration::from_secs(IDLE_TIMEOUT_SECS) {
+                    return (close_code::IDLE, "no heartbeat");
+                }
+                match state.store.session_by_token_hash(&auth.session.token_hash).await {
+                    Ok(Some(s)) if s.expires_at > state.clock.now_unix() => {}
+                    Ok(_) => return (close_code::SESSION_ENDED, "session ended"),
+                    Err(e) => tracing::warn!(error = %e, "session re-check failed"),
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    return (close_code::GOING_AWAY, "send failed");
+                }
+            }
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { return (close_code::GOING_AWAY, "connection lost") };
+                last_heard = Instant::now();
+                match msg {
+                    Message::Text(t) => match serde_json::from_str::<ClientMessage>(&t) {
+                        Ok(ClientMessage::Ping) => {
+                            if socket.send(text(&ServerEvent::Pong)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+                        }
+                        Ok(ClientMessage::Auth { .. }) | Err(_) => return (close_code::PROTOCOL_ERROR, "unexpected message"),
+                    },
+                    Message::Binary(_) => return (close_code::PROTOCOL_ERROR, "binary frames are not accepted"),
+                    Message::Close(_) => return (close_code::NORMAL, "bye"),
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn wait_for_shutdown(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}

@@ -1,0 +1,198 @@
+//! The store conformance suite: every backend must pass every [`Case`].
+//!
+//! Each case takes a fresh, empty store and panics (like a test assertion) when the store
+//! misbehaves; store errors that a case does not expect are returned. The concurrency cases
+//! spawn tasks, so run them on a multi-threaded Tokio runtime to get real parallelism.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), ting_store::Error> {
+//! use ting_store::conformance;
+//! conformance::run_all(|| ting_store::open("sqlite::memory:")).await?;
+//! # Ok(()) }
+//! ```
+
+mod devices;
+mod key_packages;
+mod sessions;
+mod users;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use ting_proto::{DeviceId, UserId};
+
+use crate::{NewDevice, NewUser, Result, Session, Store};
+
+/// One conformance test case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Case {
+    /// Users are stored and found by id and username, listed in byte order, counted.
+    UsersRoundTrip,
+    /// A taken username is `Conflict("username")` and stores nothing.
+    UsernameConflict,
+    /// Password hashes are replaced; unknown users are `NotFound`.
+    SetPasswordHash,
+    /// `create_first_user` creates only into an empty table.
+    FirstUser,
+    /// Concurrent `create_first_user` calls: exactly one wins.
+    FirstUserConcurrent,
+    /// Devices are stored, found, listed oldest first and touched; unknown users are `NotFound`.
+    DevicesRoundTrip,
+    /// At most one active device per (user, signature key); revoked keys can be re-registered.
+    ActiveKeyUnique,
+    /// Revocation deletes the device's sessions and KeyPackages, once.
+    RevokeDevice,
+    /// Concurrent revocations: exactly one returns true.
+    RevokeConcurrent,
+    /// Uploads and logins racing a revocation leave nothing behind.
+    RevokeRacesWrites,
+    /// Sessions are stored, found and deleted; they need an active device of their user.
+    Sessions,
+    /// Expired and per-user session deletion return counts.
+    SessionDeletionCounts,
+    /// KeyPackages are added and counted.
+    KeyPackagesAddAndCount,
+    /// Uploads for unknown or revoked devices are `NotFound` and store nothing.
+    KeyPackagesNeedActiveDevice,
+    /// A new last-resort package replaces the old one.
+    LastResortReplaced,
+    /// Claims take the oldest one-time package, then the last-resort one, per active device.
+    ClaimOrder,
+    /// Concurrent claims never return a one-time package twice.
+    ClaimConcurrent,
+    /// `ping` works and `backend` answers.
+    Ping,
+}
+
+impl Case {
+    /// Every case, in a stable order.
+    pub const ALL: &'static [Case] = &[
+        Case::UsersRoundTrip,
+        Case::UsernameConflict,
+        Case::SetPasswordHash,
+        Case::FirstUser,
+        Case::FirstUserConcurrent,
+        Case::DevicesRoundTrip,
+        Case::ActiveKeyUnique,
+        Case::RevokeDevice,
+        Case::RevokeConcurrent,
+        Case::RevokeRacesWrites,
+        Case::Sessions,
+        Case::SessionDeletionCounts,
+        Case::KeyPackagesAddAndCount,
+        Case::KeyPackagesNeedActiveDevice,
+        Case::LastResortReplaced,
+        Case::ClaimOrder,
+        Case::ClaimConcurrent,
+        Case::Ping,
+    ];
+
+    /// The case's snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Case::UsersRoundTrip => "users_round_trip",
+            Case::UsernameConflict => "username_conflict",
+            Case::SetPasswordHash => "set_password_hash",
+            Case::FirstUser => "first_user",
+            Case::FirstUserConcurrent => "first_user_concurrent",
+            Case::DevicesRoundTrip => "devices_round_trip",
+            Case::ActiveKeyUnique => "active_key_unique",
+            Case::RevokeDevice => "revoke_device",
+            Case::RevokeConcurrent => "revoke_concurrent",
+            Case::RevokeRacesWrites => "revoke_races_writes",
+            Case::Sessions => "sessions",
+            Case::SessionDeletionCounts => "session_deletion_counts",
+            Case::KeyPackagesAddAndCount => "key_packages_add_and_count",
+            Case::KeyPackagesNeedActiveDevice => "key_packages_need_active_device",
+            Case::LastResortReplaced => "last_resort_replaced",
+            Case::ClaimOrder => "claim_order",
+            Case::ClaimConcurrent => "claim_concurrent",
+            Case::Ping => "ping",
+        }
+    }
+
+    /// Runs the case against `store`, which must be fresh (empty).
+    pub async fn run(self, store: Arc<dyn Store>) -> Result<()> {
+        match self {
+            Case::UsersRoundTrip => users::round_trip(&*store).await,
+            Case::UsernameConflict => users::username_conflict(&*store).await,
+            Case::SetPasswordHash => users::set_password_hash(&*store).await,
+            Case::FirstUser => users::first_user(&*store).await,
+            Case::FirstUserConcurrent => users::first_user_concurrent(store).await,
+            Case::DevicesRoundTrip => devices::round_trip(&*store).await,
+            Case::ActiveKeyUnique => devices::active_key_unique(&*store).await,
+            Case::RevokeDevice => devices::revoke(&*store).await,
+            Case::RevokeConcurrent => devices::revoke_concurrent(store).await,
+            Case::RevokeRacesWrites => devices::revoke_races_writes(store).await,
+            Case::Sessions => sessions::round_trip(&*store).await,
+            Case::SessionDeletionCounts => sessions::deletion_counts(&*store).await,
+            Case::KeyPackagesAddAndCount => key_packages::add_and_count(&*store).await,
+            Case::KeyPackagesNeedActiveDevice => key_packages::need_active_device(&*store).await,
+            Case::LastResortReplaced => key_packages::last_resort_replaced(&*store).await,
+            Case::ClaimOrder => key_packages::claim_order(&*store).await,
+            Case::ClaimConcurrent => key_packages::claim_concurrent(store).await,
+            Case::Ping => ping(&*store).await,
+        }
+    }
+}
+
+/// Runs every [`Case`], each on a fresh store from `fresh`, closing it afterwards.
+pub async fn run_all<F, Fut>(mut fresh: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Arc<dyn Store>>>,
+{
+    for case in Case::ALL {
+        let store = fresh().await?;
+        case.run(Arc::clone(&store)).await?;
+        store.close().await;
+    }
+    Ok(())
+}
+
+async fn ping(store: &dyn Store) -> Result<()> {
+    store.ping().await?;
+    assert!(matches!(store.backend().as_str(), "sqlite" | "postgres"));
+    Ok(())
+}
+
+/// A base time for the cases (Unix seconds).
+const T0: i64 = 1_700_000_000;
+
+fn new_user(username: &str) -> NewUser {
+    NewUser {
+        id: UserId::random(),
+        username: username.to_owned(),
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA${username}"),
+        is_admin: false,
+        created_at: T0,
+    }
+}
+
+fn new_device(user: UserId, key: u8, created_at: i64) -> NewDevice {
+    NewDevice {
+        id: DeviceId::random(),
+        user_id: user,
+        name: format!("device {key}"),
+        signature_key: vec![key; 32],
+        created_at,
+    }
+}
+
+fn session(user: UserId, device: DeviceId, token: u8, expires_at: i64) -> Session {
+    Session {
+        token_hash: vec![token; 32],
+        user_id: user,
+        device_id: device,
+        created_at: T0,
+        expires_at,
+    }
+}
+
+/// A user with one active device.
+async fn user_with_device(store: &dyn Store, username: &str) -> Result<(UserId, DeviceId)> {
+    let user = store.create_user(new_user(username)).await?;
+    let device = store.create_device(new_device(user.id, 1, T0)).await?;
+    Ok((user.id, device.id))
+}

@@ -1,0 +1,72 @@
+//! The PostgreSQL backend (one or several server nodes sharing a database).
+//!
+//! Concurrency (at the default READ COMMITTED isolation): writes that depend on a device being
+//! active (KeyPackage uploads and claims, logins) lock its row `FOR KEY SHARE`, revocation
+//! locks it `FOR UPDATE`, so the two are serialised while `touch_device` (a plain `UPDATE`)
+//! blocks neither; claims take one-time KeyPackages with `FOR UPDATE SKIP LOCKED` and delete
+//! them in the same transaction, so concurrent claimers never get the same package and never
+//! wait for each other; `create_first_user` takes a table lock.
+
+mod devices;
+mod key_packages;
+mod sessions;
+mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::rows::db;
+use crate::{Backend, Error, Result, Store, migrations};
+
+/// Connections per server process.
+const MAX_CONNECTIONS: u32 = 10;
+
+/// How long a query waits for a free connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`Store`] on PostgreSQL.
+pub(crate) struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to and migrates the database at `url`.
+    pub(crate) async fn open(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|_| Error::UnsupportedUrl("invalid postgres url".into()))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        // Takes an advisory lock, so several nodes starting at once migrate only once.
+        migrations::postgres()
+            .run(&pool)
+            .await
+            .map_err(|e| Error::Migration(e.to_string()))?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(db)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}
