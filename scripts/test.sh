@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every Ting check and test on a fresh Debian machine with Rust:
+# formatting, lints, the server's dependency-graph check (no decryption code), all unit and
+# integration tests (store conformance on SQLite and on a throwaway PostgreSQL cluster started
+# here), doc tests, the fuzz-target build and smoke run, and the native ↔ browser (wasm) interop
+# test. Installs what the machine lacks. Exit status is non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+        step "installing ${missing[*]}"
+        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+step "toolchain"
+if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+fi
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! cargo nextest --version >/dev/null 2>&1; then
+    step "installing cargo-nextest"
+    cargo install --locked cargo-nextest >/dev/null 2>&1 || cargo install cargo-nextest
+fi
+cargo --version
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "the server links no decryption code"
+if cargo tree -p ting-server -e normal,build --prefix none --locked | grep -E '^(ting-e2ee|openmls|openmls_[a-z_]+|sframe) '; then
+    echo "ting-server depends on client crypto: it must stay a blind relay" >&2
+    exit 1
+fi
+echo "ok: ting-server's dependency graph has no ting-e2ee, openmls or sframe"
+
+step "throwaway PostgreSQL cluster"
+pg_dir="$(mktemp -d /tmp/ting-pg-XXXXXX)"
+eval "$(scripts/pg-test-cluster.sh start "$pg_dir")"
+trap 'scripts/pg-test-cluster.sh stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+export TING_REQUIRE_POSTGRES=1
+
+step "tests (cargo nextest)"
+cargo nextest run --workspace --locked --no-fail-fast
+
+step "doc tests"
+cargo test --workspace --doc --locked
+
+if [ -x crates/ting-e2ee/fuzz/smoke.sh ]; then
+    step "fuzz targets: build and run briefly"
+    crates/ting-e2ee/fuzz/smoke.sh
+fi
+
+if [ -x tests/interop/run.sh ]; then
+    step "native <-> wasm interop (ting-web in Node)"
+    tests/interop/run.sh
+fi
+
+step "all checks passed"
