@@ -47,6 +47,20 @@ pub enum ErrorCode {
     SetupAlreadyDone,
     /// The one-time setup token is wrong.
     InvalidSetupToken,
+    /// The room does not exist or the caller is not a member.
+    UnknownRoom,
+    /// The message was built for an older epoch; process the newer commits, then retry.
+    StaleEpoch,
+    /// A message with this id is already stored (a resend or replay).
+    DuplicateMessage,
+    /// A commit's declared membership changes are not possible.
+    InvalidCommit,
+    /// The blob does not exist or the caller may not read it.
+    UnknownBlob,
+    /// The blob's upload has not finished.
+    BlobIncomplete,
+    /// An upload chunk does not start where the stored bytes end.
+    OffsetMismatch,
     /// The server is shutting down or a dependency is unavailable; retry.
     Unavailable,
     /// Something went wrong on the server; the details are in its log, not here.
@@ -75,6 +89,13 @@ impl ErrorCode {
         Self::UsernameTaken,
         Self::SetupAlreadyDone,
         Self::InvalidSetupToken,
+        Self::UnknownRoom,
+        Self::StaleEpoch,
+        Self::DuplicateMessage,
+        Self::InvalidCommit,
+        Self::UnknownBlob,
+        Self::BlobIncomplete,
+        Self::OffsetMismatch,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -101,6 +122,13 @@ impl ErrorCode {
             Self::UsernameTaken => "username_taken",
             Self::SetupAlreadyDone => "setup_already_done",
             Self::InvalidSetupToken => "invalid_setup_token",
+            Self::UnknownRoom => "unknown_room",
+            Self::StaleEpoch => "stale_epoch",
+            Self::DuplicateMessage => "duplicate_message",
+            Self::InvalidCommit => "invalid_commit",
+            Self::UnknownBlob => "unknown_blob",
+            Self::BlobIncomplete => "blob_incomplete",
+            Self::OffsetMismatch => "offset_mismatch",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
@@ -112,15 +140,25 @@ impl ErrorCode {
             Self::InvalidJson
             | Self::InvalidInput
             | Self::InvalidKeyPackage
-            | Self::InvalidSignatureKey => 400,
+            | Self::InvalidSignatureKey
+            | Self::InvalidCommit => 400,
             Self::Unauthenticated
             | Self::InvalidToken
             | Self::InvalidCredentials
             | Self::InvalidSetupToken => 401,
             Self::Forbidden | Self::DeviceRevoked => 403,
-            Self::NotFound | Self::UnknownUser | Self::UnknownDevice => 404,
+            Self::NotFound
+            | Self::UnknownUser
+            | Self::UnknownDevice
+            | Self::UnknownRoom
+            | Self::UnknownBlob => 404,
             Self::MethodNotAllowed => 405,
-            Self::UsernameTaken | Self::SetupAlreadyDone => 409,
+            Self::UsernameTaken
+            | Self::SetupAlreadyDone
+            | Self::StaleEpoch
+            | Self::DuplicateMessage
+            | Self::BlobIncomplete
+            | Self::OffsetMismatch => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
@@ -138,6 +176,12 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// Human-readable explanation; never contains internal details.
     pub message: String,
+    /// With `stale_epoch`: the room's current epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_epoch: Option<u64>,
+    /// With `duplicate_message`: where the original is; with `offset_mismatch`: bytes stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
 }
 
 impl ErrorBody {
@@ -146,6 +190,8 @@ impl ErrorBody {
         Self {
             code,
             message: message.into(),
+            current_epoch: None,
+            position: None,
         }
     }
 }

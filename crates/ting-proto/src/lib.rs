@@ -17,6 +17,7 @@
 
 pub mod api;
 mod base64;
+pub mod ds;
 mod error;
 mod id;
 pub mod mls_wire;
@@ -24,7 +25,7 @@ pub mod ws;
 
 pub use crate::base64::Base64;
 pub use crate::error::{ErrorBody, ErrorCode};
-pub use crate::id::{DeviceId, ParseIdError, UserId};
+pub use crate::id::{BlobId, DeviceId, MessageId, ParseIdError, RoomId, UserId};
 
 /// The API version prefix every HTTP route lives under.
 pub const API_PREFIX: &str = "/api/v1";

@@ -9,7 +9,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::api::DeviceInfo;
-use crate::{DeviceId, ErrorCode};
+use crate::ds::{Message, Welcome};
+use crate::{DeviceId, ErrorCode, RoomId};
 
 /// Seconds a client has to authenticate after the upgrade.
 pub const AUTH_TIMEOUT_SECS: u64 = 10;
@@ -46,6 +47,14 @@ pub enum ClientMessage {
     },
     /// Application-level ping for clients that cannot send WebSocket pings; answered by `pong`.
     Ping,
+    /// Everything in the room up to and including `seq` was processed; it will not be
+    /// delivered again after a reconnect.
+    Ack {
+        /// Room.
+        room_id: RoomId,
+        /// Last processed sequence number.
+        seq: u64,
+    },
 }
 
 /// A frame sent by the server.
@@ -77,6 +86,18 @@ pub enum ServerEvent {
     KeyPackagesLow {
         /// How many are left.
         available: u64,
+    },
+    /// A message in one of this device's rooms. Per room, messages arrive in `seq` order, at
+    /// least once: after a reconnect everything after the last acknowledged `seq` is sent again,
+    /// so clients deduplicate by `seq` (or message id).
+    Message {
+        /// The message.
+        message: Message,
+    },
+    /// A Welcome admitting this device to a room.
+    Welcome {
+        /// The Welcome.
+        welcome: Welcome,
     },
     /// An error about the last client frame; the connection stays open unless a close follows.
     Error {

@@ -8,12 +8,14 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use ting_proto::ErrorCode;
 
 use crate::error::ApiError;
 use crate::metrics::RequestLabels;
-use crate::routes::{auth, devices, health, key_packages, openapi, setup, web, ws};
+use crate::routes::{
+    auth, blobs, devices, health, key_packages, messages, openapi, rooms, setup, web, welcomes, ws,
+};
 use crate::state::AppState;
 
 /// Builds the application router.
@@ -35,6 +37,21 @@ pub fn router(state: AppState) -> Router {
             "/key-packages",
             post(key_packages::upload).get(key_packages::count),
         )
+        .route("/rooms", post(rooms::create).get(rooms::list))
+        .route("/rooms/{id}", get(rooms::get).patch(rooms::update))
+        .route("/rooms/{id}/members", get(rooms::members))
+        .route(
+            "/rooms/{id}/messages",
+            post(messages::send)
+                .get(messages::page)
+                .layer(DefaultBodyLimit::max(message_body_limit(&state))),
+        )
+        .route("/rooms/{id}/ack", post(messages::ack))
+        .route("/rooms/{id}/blobs", post(blobs::create))
+        .route("/blobs/{id}", patch(blobs::upload).get(blobs::download))
+        .route("/blobs/{id}/status", get(blobs::status))
+        .route("/welcomes", get(welcomes::list))
+        .route("/welcomes/{room_id}", delete(welcomes::delete))
         .route("/ws", get(ws::upgrade))
         .route("/openapi.json", get(openapi::serve));
     Router::new()
@@ -51,6 +68,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
+}
+
+/// A message body carries a payload and a Welcome of up to `max_message_bytes` each, base64.
+fn message_body_limit(state: &AppState) -> usize {
+    (state.config.delivery.max_message_bytes * 3).max(state.config.server.max_body_bytes)
 }
 
 async fn not_found() -> ApiError {

@@ -26,6 +26,10 @@ pub struct Config {
     pub auth: AuthConfig,
     /// MLS KeyPackages.
     pub mls: MlsConfig,
+    /// Message delivery.
+    pub delivery: DeliveryConfig,
+    /// Encrypted file blobs.
+    pub files: FilesConfig,
     /// Logging.
     pub log: LogConfig,
 }
@@ -130,6 +134,47 @@ impl Default for MlsConfig {
             ],
             max_key_packages_per_device: 200,
             key_packages_low_watermark: 10,
+        }
+    }
+}
+
+/// `[delivery]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Largest accepted MLS message in bytes.
+    pub max_message_bytes: usize,
+    /// Default retention of messages and files in new rooms, in seconds; 0 = keep forever.
+    pub default_retention_secs: i64,
+    /// Seconds between sweeps that delete expired messages and blobs.
+    pub sweep_interval_secs: u64,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 1024 * 1024,
+            default_retention_secs: 0,
+            sweep_interval_secs: 60,
+        }
+    }
+}
+
+/// `[files]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// Largest accepted encrypted file in bytes.
+    pub max_blob_bytes: u64,
+    /// Hours after which an unfinished upload is deleted.
+    pub stale_upload_hours: i64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            max_blob_bytes: 100 * 1024 * 1024,
+            stale_upload_hours: 24,
         }
     }
 }
@@ -305,6 +350,19 @@ impl Config {
         if self.mls.allowed_ciphersuites.is_empty() {
             bail!("mls.allowed_ciphersuites must name at least one ciphersuite");
         }
+        if self.delivery.max_message_bytes < 1024
+            || self.delivery.max_message_bytes > 16 * 1024 * 1024
+        {
+            bail!("delivery.max_message_bytes must be between 1 KiB and 16 MiB");
+        }
+        if self.delivery.default_retention_secs < 0
+            || self.files.stale_upload_hours <= 0
+            || self.delivery.sweep_interval_secs == 0
+        {
+            bail!(
+                "delivery.default_retention_secs must be >= 0; files.stale_upload_hours and delivery.sweep_interval_secs > 0"
+            );
+        }
         if self.server.max_body_bytes < 1024 {
             bail!("server.max_body_bytes must be at least 1024");
         }
@@ -319,6 +377,11 @@ impl Config {
                 self.server.listen
             )
         })
+    }
+
+    /// Directory of encrypted blobs.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.server.data_dir.join("blobs")
     }
 
     /// The database URL, with the embedded SQLite default resolved.

@@ -15,6 +15,10 @@ pub struct ApiError {
     pub message: String,
     /// Seconds until retry makes sense (sent as `Retry-After`).
     pub retry_after: Option<u64>,
+    /// Extra field of `stale_epoch`.
+    pub current_epoch: Option<u64>,
+    /// Extra field of `duplicate_message` / `offset_mismatch`.
+    pub position: Option<u64>,
 }
 
 impl ApiError {
@@ -24,6 +28,8 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            current_epoch: None,
+            position: None,
         }
     }
 
@@ -57,7 +63,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.code.http_status())
             .expect("invariant: error codes map to valid statuses");
-        let mut resp = (status, Json(ErrorBody::new(self.code, self.message))).into_response();
+        let mut body = ErrorBody::new(self.code, self.message);
+        body.current_epoch = self.current_epoch;
+        body.position = self.position;
+        let mut resp = (status, Json(body)).into_response();
         if let Some(v) = self
             .retry_after
             .and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok())

@@ -1,10 +1,12 @@
 //! The hub owns the set of live WebSocket connections and routes events to them. It is one task
 //! fed through a channel: handlers and connections only hold a cheap [`Hub`] handle.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use ting_proto::ws::ServerEvent;
 use ting_proto::{DeviceId, UserId};
+use ting_store::{PendingWelcome, StoredMessage};
 use tokio::sync::mpsc;
 
 /// What a connection receives from the hub.
@@ -14,6 +16,10 @@ pub enum Delivery {
     Event(ServerEvent),
     /// Close the connection with this WebSocket close code and reason.
     Close(u16, &'static str),
+    /// A new message in a room the device may read; the connection sends it in order.
+    Message(Arc<StoredMessage>),
+    /// A Welcome for this device.
+    Welcome(Arc<PendingWelcome>),
 }
 
 /// Identifies one connection.
@@ -39,6 +45,10 @@ enum Command {
     },
     ToDevice {
         device: DeviceId,
+        delivery: Delivery,
+    },
+    ToDevices {
+        devices: HashSet<DeviceId>,
         delivery: Delivery,
     },
     ToSession {
@@ -109,6 +119,11 @@ impl Hub {
         let _ = self.tx.send(Command::ToDevice { device, delivery });
     }
 
+    /// Delivers to every connection of any of these devices.
+    pub fn to_devices(&self, devices: HashSet<DeviceId>, delivery: Delivery) {
+        let _ = self.tx.send(Command::ToDevices { devices, delivery });
+    }
+
     /// Delivers to every connection authenticated with this session (token hash).
     pub fn to_session(&self, session: Vec<u8>, delivery: Delivery) {
         let _ = self.tx.send(Command::ToSession { session, delivery });
@@ -145,6 +160,9 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Command>) {
             }
             Command::Unregister { conn } => {
                 conns.remove(&conn);
+            }
+            Command::ToDevices { devices, delivery } => {
+                deliver(&mut conns, |c| devices.contains(&c.device), &delivery)
             }
             Command::ToUser { user, delivery } => {
                 deliver(&mut conns, |c| c.user == user, &delivery)

@@ -19,6 +19,7 @@ pub mod error;
 pub mod extract;
 pub mod hub;
 pub mod metrics;
+pub mod queue;
 pub mod routes;
 pub mod serve;
 pub mod state;

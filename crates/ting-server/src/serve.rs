@@ -66,6 +66,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     println!("Ting listening on {scheme}://{local}");
 
     spawn_session_sweeper(state.clone());
+    spawn_retention_sweeper(state.clone());
     let handle = Handle::new();
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     tokio::spawn(watch_signals(handle.clone(), shutdown_tx, grace));
@@ -147,6 +148,40 @@ fn spawn_session_sweeper(state: AppState) {
                 Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+        }
+    });
+}
+
+/// Deletes expired messages and blobs (and the blob files) by each room's retention, and
+/// unfinished uploads older than `files.stale_upload_hours`.
+pub async fn sweep_retention(state: &AppState) -> anyhow::Result<(u64, usize)> {
+    let now = state.clock.now_unix();
+    let messages = state.store.delete_expired_messages(now).await?;
+    let stale_before = now - state.config.files.stale_upload_hours * 3600;
+    let blobs = state.store.delete_expired_blobs(now, stale_before).await?;
+    for id in &blobs {
+        let path = state.config.blob_dir().join(id.to_string());
+        if let Err(e) = tokio::fs::remove_file(&path).await {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                tracing::warn!(error = %e, blob = %id, "could not delete an expired blob file");
+            }
+        }
+    }
+    Ok((messages, blobs.len()))
+}
+
+fn spawn_retention_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(
+            state.config.delivery.sweep_interval_secs,
+        ));
+        loop {
+            tick.tick().await;
+            match sweep_retention(&state).await {
+                Ok((0, 0)) => {}
+                Ok((m, b)) => tracing::info!(messages = m, blobs = b, "expired content deleted"),
+                Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
             }
         }
     });

@@ -107,6 +107,37 @@ impl SetupGate {
     }
 }
 
+/// Blobs with an upload in progress: at most one writer per blob.
+#[derive(Debug, Default)]
+pub struct Uploads {
+    active: Mutex<std::collections::HashSet<ting_proto::BlobId>>,
+}
+
+/// Held while an upload writes; releases the blob on drop.
+#[derive(Debug)]
+pub struct UploadGuard<'a> {
+    uploads: &'a Uploads,
+    id: ting_proto::BlobId,
+}
+
+impl Uploads {
+    /// Claims the blob for one writer; `None` if another upload holds it.
+    pub fn begin(&self, id: ting_proto::BlobId) -> Option<UploadGuard<'_>> {
+        let mut set = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        set.insert(id).then_some(UploadGuard { uploads: self, id })
+    }
+}
+
+impl Drop for UploadGuard<'_> {
+    fn drop(&mut self) {
+        self.uploads
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
 /// Login throttles.
 #[derive(Debug)]
 pub struct Limiters {
@@ -135,6 +166,8 @@ pub struct AppState {
     pub setup: Arc<SetupGate>,
     /// Flips to true when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// Uploads in progress.
+    pub uploads: Arc<Uploads>,
 }
 
 impl AppState {
@@ -159,6 +192,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             setup: Arc::new(SetupGate::default()),
             shutdown,
+            uploads: Arc::new(Uploads::default()),
         }
     }
 

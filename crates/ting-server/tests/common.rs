@@ -49,8 +49,9 @@ impl Harness {
         Self::with_config(test_config()).await
     }
 
-    pub async fn with_config(config: Config) -> Self {
+    pub async fn with_config(mut config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
+        config.server.data_dir = dir.path().to_path_buf();
         let url = format!("sqlite://{}", dir.path().join("ting.db").display());
         let store = ting_store::open(&url).await.unwrap();
         let clock = Arc::new(ManualClock::new());

@@ -1,7 +1,8 @@
 //! Ting's durable state.
 //!
 //! [`Store`] is the one interface the server uses; it is split into small traits by concern
-//! ([`UserStore`], [`DeviceStore`], [`SessionStore`], [`KeyPackageStore`]). Two implementations
+//! ([`UserStore`], [`DeviceStore`], [`SessionStore`], [`KeyPackageStore`], and for the Delivery
+//! Service [`RoomStore`], [`MessageStore`], [`BlobStore`]). Two implementations
 //! exist: embedded SQLite (the single-machine default) and PostgreSQL (for several nodes). Both
 //! run the same migrations' schema and pass the same conformance suite ([`conformance`]).
 //!
@@ -25,6 +26,8 @@
 #![deny(missing_docs)]
 
 pub mod conformance;
+mod delivery;
+mod ds;
 mod migrations;
 mod model;
 mod open;
@@ -32,6 +35,10 @@ mod postgres;
 mod rows;
 mod sqlite;
 
+pub use crate::ds::{
+    AppendOutcome, Blob, BlobStore, CommitEffects, MessageKind, MessageStore, NewMessage, NewRoom,
+    PendingWelcome, Room, RoomDevice, RoomKind, RoomStore, StoredMessage,
+};
 pub use crate::model::{Device, KeyPackageClaim, NewDevice, NewUser, Session, User};
 pub use crate::open::{Backend, open};
 
@@ -140,13 +147,20 @@ pub trait KeyPackageStore: Send + Sync {
     /// For every non-revoked device of `user`, atomically takes (deletes) its oldest one-time
     /// package, or — when none is left — returns its last-resort package without deleting it.
     /// A one-time package is never returned twice, even under concurrent claims. Devices with
-    /// neither get `key_package: None`.
-    async fn claim_key_packages(&self, user: UserId) -> Result<Vec<KeyPackageClaim>>;
+    /// neither get `key_package: None`. With `only`, just that device of the user is claimed
+    /// (adding one new device to a group should not use up the others' packages).
+    async fn claim_key_packages(
+        &self,
+        user: UserId,
+        only: Option<DeviceId>,
+    ) -> Result<Vec<KeyPackageClaim>>;
 }
 
 /// The whole store the server uses.
 #[async_trait]
-pub trait Store: UserStore + DeviceStore + SessionStore + KeyPackageStore {
+pub trait Store:
+    UserStore + DeviceStore + SessionStore + KeyPackageStore + RoomStore + MessageStore + BlobStore
+{
     /// Which backend this is.
     fn backend(&self) -> Backend;
     /// Cheap liveness check (e.g. `SELECT 1`).

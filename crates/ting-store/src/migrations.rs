@@ -13,17 +13,31 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 /// `(version, description, sql)` of one migration.
 type Embedded = (i64, &'static str, &'static str);
 
-const SQLITE: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-)];
+const SQLITE: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+    ),
+    (
+        2,
+        "delivery",
+        include_str!("../migrations/sqlite/0002_delivery.sql"),
+    ),
+];
 
-const POSTGRES: &[Embedded] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const POSTGRES: &[Embedded] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "delivery",
+        include_str!("../migrations/postgres/0002_delivery.sql"),
+    ),
+];
 
 fn migrator(list: &[Embedded]) -> Migrator {
     Migrator::with_migrations(
@@ -107,6 +121,10 @@ mod tests {
                 .collect()
         };
         // The comments are identical except where a type is described.
-        assert_eq!(columns(SQLITE[0].2).len(), columns(POSTGRES[0].2).len());
+        assert_eq!(SQLITE.len(), POSTGRES.len());
+        for (sqlite, postgres) in SQLITE.iter().zip(POSTGRES) {
+            assert_eq!(sqlite.0, postgres.0);
+            assert_eq!(columns(sqlite.2).len(), columns(postgres.2).len());
+        }
     }
 }

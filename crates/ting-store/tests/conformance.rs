@@ -197,6 +197,18 @@ conformance! {
     last_resort_replaced => LastResortReplaced,
     claim_order => ClaimOrder,
     claim_concurrent => ClaimConcurrent,
+    rooms_round_trip => RoomsRoundTrip,
+    room_membership_changes => RoomMembershipChanges,
+    append_gap_free => AppendGapFree,
+    append_rejections => AppendRejections,
+    commit_effects => CommitEffects,
+    invalid_effects => InvalidEffects,
+    commit_concurrent => CommitConcurrent,
+    append_concurrent => AppendConcurrent,
+    cursors => Cursors,
+    message_retention => MessageRetention,
+    blobs_round_trip => BlobsRoundTrip,
+    blob_expiry => BlobExpiry,
     ping => Ping,
 }
 

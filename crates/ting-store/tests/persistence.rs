@@ -64,7 +64,7 @@ async fn sqlite_file_survives_reopen() {
             .await
             .unwrap();
         // Consumed before the restart: must stay consumed.
-        let claimed = store.claim_key_packages(user).await.unwrap();
+        let claimed = store.claim_key_packages(user, None).await.unwrap();
         assert_eq!(claimed[0].key_package, Some(vec![1]));
         store.close().await;
     }
@@ -104,7 +104,7 @@ async fn sqlite_file_survives_reopen() {
     );
     assert_eq!(store.count_key_packages(device).await.unwrap(), (1, true));
     assert_eq!(
-        store.claim_key_packages(user).await.unwrap(),
+        store.claim_key_packages(user, None).await.unwrap(),
         [KeyPackageClaim {
             device_id: device,
             key_package: Some(vec![2]),

@@ -4,7 +4,8 @@
 //! allow-list, lifetime, and that the leaf's signature key is the uploading device's key). The
 //! claiming client verifies signatures.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
 use ting_proto::api::{
     ClaimedKeyPackage, ClaimedKeyPackages, KeyPackageCount, KeyPackageUpload, MAX_KEY_PACKAGE_LEN,
     MAX_KEY_PACKAGES_PER_UPLOAD,
@@ -140,18 +141,33 @@ pub async fn count(
     }))
 }
 
+/// Which devices to claim for.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ClaimQuery {
+    /// Only this device of the user (e.g. to add a user's new device to a group).
+    pub device_id: Option<String>,
+}
+
 /// Claims one KeyPackage for each active device of a user (to add them to an MLS group). A
 /// one-time package is never handed out twice.
 #[utoipa::path(post, path = "/api/v1/users/{username}/key-packages/claim", tag = "key_packages", security(("bearer" = [])),
-    params(("username" = String, Path, description = "Username")),
+    params(("username" = String, Path, description = "Username"), ClaimQuery),
     responses((status = 200, body = ClaimedKeyPackages), (status = 404, body = ting_proto::ErrorBody), (status = 401, body = ting_proto::ErrorBody)))]
 pub async fn claim(
     State(state): State<AppState>,
     _auth: Auth,
     Path(username): Path<String>,
+    Query(q): Query<ClaimQuery>,
 ) -> ApiResult<axum::Json<ClaimedKeyPackages>> {
     let user = find_user(&state, &username).await?;
-    let claims = state.store.claim_key_packages(user.id).await?;
+    let only = match q.device_id {
+        Some(d) => Some(
+            d.parse()
+                .map_err(|_| ApiError::new(ErrorCode::UnknownDevice, "no such device"))?,
+        ),
+        None => None,
+    };
+    let claims = state.store.claim_key_packages(user.id, only).await?;
     let mut out = ClaimedKeyPackages {
         user_id: user.id,
         key_packages: Vec::new(),

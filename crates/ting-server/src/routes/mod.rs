@@ -1,12 +1,16 @@
 //! One file per HTTP resource.
 
 pub mod auth;
+pub mod blobs;
 pub mod devices;
 pub mod health;
 pub mod key_packages;
+pub mod messages;
 pub mod openapi;
+pub mod rooms;
 pub mod setup;
 pub mod web;
+pub mod welcomes;
 pub mod ws;
 
 use ting_proto::Base64;

@@ -4,7 +4,9 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{auth, devices, health, key_packages, setup, ws};
+use crate::routes::{
+    auth, blobs, devices, health, key_packages, messages, rooms, setup, welcomes, ws,
+};
 
 /// The OpenAPI document.
 #[derive(OpenApi)]
@@ -14,6 +16,9 @@ use crate::routes::{auth, devices, health, key_packages, setup, ws};
         health::healthz, health::metrics, setup::setup, auth::login, auth::logout, auth::logout_all, auth::me,
         devices::list_own, devices::revoke_own, devices::list_for_user,
         key_packages::upload, key_packages::count, key_packages::claim, ws::upgrade,
+        rooms::create, rooms::list, rooms::get, rooms::update, rooms::members,
+        messages::send, messages::page, messages::ack, welcomes::list, welcomes::delete,
+        blobs::create, blobs::status, blobs::upload, blobs::download,
     ),
     components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
     modifiers(&BearerAuth)

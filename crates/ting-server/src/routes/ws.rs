@@ -19,6 +19,7 @@ use tokio::time::{Instant, interval_at, timeout};
 
 use crate::extract::{Auth, authenticate};
 use crate::hub::Delivery;
+use crate::queue::DeviceQueue;
 use crate::state::AppState;
 
 /// Upgrades to a WebSocket.
@@ -101,7 +102,7 @@ async fn first_frame_token(socket: &mut WebSocket) -> Option<String> {
     let Message::Text(t) = msg else { return None };
     match serde_json::from_str::<ClientMessage>(&t).ok()? {
         ClientMessage::Auth { token } => Some(token),
-        ClientMessage::Ping => None,
+        ClientMessage::Ping | ClientMessage::Ack { .. } => None,
     }
 }
 
@@ -118,6 +119,20 @@ async fn serve(
     if socket.send(text(&hello)).await.is_err() {
         return (close_code::GOING_AWAY, "send failed");
     }
+    let mut queue = DeviceQueue::new(auth.device.id);
+    match queue.backlog(state.store.as_ref()).await {
+        Ok(events) => {
+            for ev in &events {
+                if socket.send(text(ev)).await.is_err() {
+                    return (close_code::GOING_AWAY, "send failed");
+                }
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "backlog failed");
+            return (close_code::GOING_AWAY, "temporarily unavailable; reconnect");
+        }
+    }
     let period = Duration::from_secs(HEARTBEAT_INTERVAL_SECS);
     let mut heartbeat = interval_at(Instant::now() + period, period);
     let mut last_heard = Instant::now();
@@ -131,6 +146,19 @@ async fn serve(
                     if socket.send(text(&ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
                 }
                 Some(Delivery::Close(code, reason)) => return (code, reason),
+                Some(Delivery::Message(msg)) => match queue.on_message(state.store.as_ref(), &msg).await {
+                    Ok(events) => for ev in &events {
+                        if socket.send(text(ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "delivery failed");
+                        return (close_code::GOING_AWAY, "temporarily unavailable; reconnect");
+                    }
+                },
+                Some(Delivery::Welcome(w)) => {
+                    let ev = queue.on_welcome(&w);
+                    if socket.send(text(&ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+                }
                 None => return (close_code::GOING_AWAY, "too far behind; reconnect"),
             },
             _ = heartbeat.tick() => {
@@ -153,6 +181,16 @@ async fn serve(
                     Message::Text(t) => match serde_json::from_str::<ClientMessage>(&t) {
                         Ok(ClientMessage::Ping) => {
                             if socket.send(text(&ServerEvent::Pong)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+                        }
+                        Ok(ClientMessage::Ack { room_id, seq }) => {
+                            if queue.knows(room_id) {
+                                if let Err(e) = state.store.advance_cursor(auth.device.id, room_id, seq).await {
+                                    tracing::warn!(error = %e, "ack failed");
+                                }
+                            } else {
+                                let ev = ServerEvent::Error { code: ting_proto::ErrorCode::UnknownRoom, message: "ack for a room this device is not in".into() };
+                                if socket.send(text(&ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+                            }
                         }
                         Ok(ClientMessage::Auth { .. }) | Err(_) => return (close_code::PROTOCOL_ERROR, "unexpected message"),
                     },

@@ -64,7 +64,7 @@ pub(super) async fn need_active_device(store: &dyn Store) -> Result<()> {
         other => panic!("upload for a revoked device: expected NotFound, got {other:?}"),
     }
     assert_eq!(store.count_key_packages(device).await?, (0, false));
-    assert!(store.claim_key_packages(pia).await?.is_empty());
+    assert!(store.claim_key_packages(pia, None).await?.is_empty());
     Ok(())
 }
 
@@ -83,11 +83,11 @@ pub(super) async fn last_resort_replaced(store: &dyn Store) -> Result<()> {
         last_resort: true,
     };
     assert_eq!(
-        store.claim_key_packages(quinn).await?,
+        store.claim_key_packages(quinn, None).await?,
         std::slice::from_ref(&expected)
     );
     // Not deleted by the claim.
-    assert_eq!(store.claim_key_packages(quinn).await?, [expected]);
+    assert_eq!(store.claim_key_packages(quinn, None).await?, [expected]);
     assert_eq!(store.count_key_packages(device).await?, (0, true));
     Ok(())
 }
@@ -110,6 +110,27 @@ pub(super) async fn claim_order(store: &dyn Store) -> Result<()> {
         .add_key_packages(revoked, packages(4, 3), Some(vec![4]), T0)
         .await?;
     assert!(store.revoke_device(revoked, T0 + 4).await?);
+    // Claiming one device only takes only its package.
+    store
+        .add_key_packages(second, packages(5, 1), None, T0)
+        .await?;
+    let only = store.claim_key_packages(rita, Some(second)).await?;
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].device_id, second);
+    assert_eq!(only[0].key_package, Some(vec![5, 0]));
+    assert_eq!(store.count_key_packages(first).await?, (3, true));
+    assert!(
+        store
+            .claim_key_packages(rita, Some(revoked))
+            .await?
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_key_packages(UserId::random(), Some(second))
+            .await?
+            .is_empty()
+    );
 
     let claim =
         |device: DeviceId, key_package: Option<Vec<u8>>, last_resort: bool| KeyPackageClaim {
@@ -119,7 +140,7 @@ pub(super) async fn claim_order(store: &dyn Store) -> Result<()> {
         };
     // Oldest first across uploads; devices in creation order; revoked devices left out.
     assert_eq!(
-        store.claim_key_packages(rita).await?,
+        store.claim_key_packages(rita, None).await?,
         [
             claim(first, Some(vec![1, 0]), false),
             claim(second, Some(vec![2, 0]), false),
@@ -128,7 +149,7 @@ pub(super) async fn claim_order(store: &dyn Store) -> Result<()> {
     );
     assert_eq!(store.count_key_packages(first).await?, (2, true));
     assert_eq!(
-        store.claim_key_packages(rita).await?,
+        store.claim_key_packages(rita, None).await?,
         [
             claim(first, Some(vec![1, 1]), false),
             claim(second, None, false),
@@ -136,16 +157,21 @@ pub(super) async fn claim_order(store: &dyn Store) -> Result<()> {
         ]
     );
     assert_eq!(
-        store.claim_key_packages(rita).await?[0],
+        store.claim_key_packages(rita, None).await?[0],
         claim(first, Some(vec![3, 0]), false)
     );
     for _ in 0..2 {
         assert_eq!(
-            store.claim_key_packages(rita).await?[0],
+            store.claim_key_packages(rita, None).await?[0],
             claim(first, Some(vec![1, 99]), true)
         );
     }
-    assert!(store.claim_key_packages(UserId::random()).await?.is_empty());
+    assert!(
+        store
+            .claim_key_packages(UserId::random(), None)
+            .await?
+            .is_empty()
+    );
     Ok(())
 }
 
@@ -220,7 +246,7 @@ async fn claim_concurrently(
         tasks.spawn(async move {
             let mut claims = Vec::new();
             for _ in 0..rounds {
-                claims.extend(store.claim_key_packages(user).await?);
+                claims.extend(store.claim_key_packages(user, None).await?);
             }
             Ok::<_, Error>(claims)
         });

@@ -11,17 +11,24 @@
 //! # Ok(()) }
 //! ```
 
+mod blobs;
+mod commits;
 mod devices;
 mod key_packages;
+mod messages;
+mod rooms;
 mod sessions;
 mod users;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use ting_proto::{DeviceId, UserId};
+use ting_proto::{DeviceId, MessageId, RoomId, UserId};
 
-use crate::{NewDevice, NewUser, Result, Session, Store};
+use crate::{
+    AppendOutcome, CommitEffects, MessageKind, NewDevice, NewMessage, NewRoom, NewUser, Result,
+    RoomKind, Session, Store,
+};
 
 /// One conformance test case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +68,33 @@ pub enum Case {
     ClaimOrder,
     /// Concurrent claims never return a one-time package twice.
     ClaimConcurrent,
+    /// Rooms are created with their creator as only member, found and given a retention; bad
+    /// creators are `NotFound`.
+    RoomsRoundTrip,
+    /// Removed memberships leave `rooms_for_device`; a re-added device is active again and sees
+    /// only later messages.
+    RoomMembershipChanges,
+    /// Appends get seqs 1, 2, 3…; reads page forward and backward within the reader's window.
+    AppendGapFree,
+    /// Stale epochs, duplicates (answered with the original seq) and non-members store nothing.
+    AppendRejections,
+    /// Commits advance the epoch, add and remove devices (with visibility windows) and store
+    /// Welcomes.
+    CommitEffects,
+    /// Commits with invalid effects are `InvalidEffects` and store nothing.
+    InvalidEffects,
+    /// Concurrent commits for one epoch: exactly one is appended, the others are stale.
+    CommitConcurrent,
+    /// Concurrent appends get distinct, gap-free seqs.
+    AppendConcurrent,
+    /// Cursors only move forward and are capped at the room's last seq.
+    Cursors,
+    /// Expired messages are deleted, others kept; seqs are never reused.
+    MessageRetention,
+    /// Blobs are created, found and completed; `received` only grows.
+    BlobsRoundTrip,
+    /// Expired blobs and stale incomplete uploads are deleted and their ids returned.
+    BlobExpiry,
     /// `ping` works and `backend` answers.
     Ping,
 }
@@ -85,6 +119,18 @@ impl Case {
         Case::LastResortReplaced,
         Case::ClaimOrder,
         Case::ClaimConcurrent,
+        Case::RoomsRoundTrip,
+        Case::RoomMembershipChanges,
+        Case::AppendGapFree,
+        Case::AppendRejections,
+        Case::CommitEffects,
+        Case::InvalidEffects,
+        Case::CommitConcurrent,
+        Case::AppendConcurrent,
+        Case::Cursors,
+        Case::MessageRetention,
+        Case::BlobsRoundTrip,
+        Case::BlobExpiry,
         Case::Ping,
     ];
 
@@ -108,6 +154,18 @@ impl Case {
             Case::LastResortReplaced => "last_resort_replaced",
             Case::ClaimOrder => "claim_order",
             Case::ClaimConcurrent => "claim_concurrent",
+            Case::RoomsRoundTrip => "rooms_round_trip",
+            Case::RoomMembershipChanges => "room_membership_changes",
+            Case::AppendGapFree => "append_gap_free",
+            Case::AppendRejections => "append_rejections",
+            Case::CommitEffects => "commit_effects",
+            Case::InvalidEffects => "invalid_effects",
+            Case::CommitConcurrent => "commit_concurrent",
+            Case::AppendConcurrent => "append_concurrent",
+            Case::Cursors => "cursors",
+            Case::MessageRetention => "message_retention",
+            Case::BlobsRoundTrip => "blobs_round_trip",
+            Case::BlobExpiry => "blob_expiry",
             Case::Ping => "ping",
         }
     }
@@ -132,6 +190,18 @@ impl Case {
             Case::LastResortReplaced => key_packages::last_resort_replaced(&*store).await,
             Case::ClaimOrder => key_packages::claim_order(&*store).await,
             Case::ClaimConcurrent => key_packages::claim_concurrent(store).await,
+            Case::RoomsRoundTrip => rooms::round_trip(&*store).await,
+            Case::RoomMembershipChanges => rooms::membership_changes(&*store).await,
+            Case::AppendGapFree => messages::gap_free(&*store).await,
+            Case::AppendRejections => messages::rejections(&*store).await,
+            Case::CommitEffects => commits::effects_applied(&*store).await,
+            Case::InvalidEffects => commits::invalid(&*store).await,
+            Case::CommitConcurrent => commits::concurrent(store).await,
+            Case::AppendConcurrent => messages::concurrent(store).await,
+            Case::Cursors => messages::cursors(&*store).await,
+            Case::MessageRetention => messages::retention(&*store).await,
+            Case::BlobsRoundTrip => blobs::round_trip(&*store).await,
+            Case::BlobExpiry => blobs::expiry(&*store).await,
             Case::Ping => ping(&*store).await,
         }
     }
@@ -195,4 +265,62 @@ async fn user_with_device(store: &dyn Store, username: &str) -> Result<(UserId, 
     let user = store.create_user(new_user(username)).await?;
     let device = store.create_device(new_device(user.id, 1, T0)).await?;
     Ok((user.id, device.id))
+}
+
+/// A room created at `T0` by the member's device.
+async fn new_room(
+    store: &dyn Store,
+    (user, device): (UserId, DeviceId),
+    retention_secs: Option<i64>,
+) -> Result<RoomId> {
+    let room = store
+        .create_room(NewRoom {
+            id: RoomId::random(),
+            kind: RoomKind::Room,
+            created_by: user,
+            creator_device: device,
+            created_at: T0,
+            retention_secs,
+        })
+        .await?;
+    Ok(room.id)
+}
+
+/// An application message from the member's device, sent at `T0`, with payload `[tag]`.
+fn app(room: RoomId, (user, device): (UserId, DeviceId), epoch: u64, tag: u8) -> NewMessage {
+    NewMessage {
+        room_id: room,
+        id: MessageId::random(),
+        sender_device: device,
+        sender_user: user,
+        kind: MessageKind::Application,
+        epoch,
+        payload: vec![tag],
+        created_at: T0,
+    }
+}
+
+/// A commit from the member's device, sent at `T0`, with payload `[tag]`.
+fn commit(room: RoomId, sender: (UserId, DeviceId), epoch: u64, tag: u8) -> NewMessage {
+    NewMessage {
+        kind: MessageKind::Commit,
+        ..app(room, sender, epoch, tag)
+    }
+}
+
+/// Effects adding `added` (with a Welcome `[tag]`) and removing `removed`.
+fn effects(added: &[(UserId, DeviceId)], removed: &[DeviceId], tag: u8) -> CommitEffects {
+    CommitEffects {
+        added: added.iter().map(|&(user, device)| (device, user)).collect(),
+        removed: removed.to_vec(),
+        welcome: (!added.is_empty()).then(|| vec![tag]),
+    }
+}
+
+/// The seq of an `Appended` outcome; panics (a failed assertion) otherwise.
+fn appended(outcome: AppendOutcome) -> u64 {
+    match outcome {
+        AppendOutcome::Appended { seq, .. } => seq,
+        other => panic!("expected Appended, got {other:?}"),
+    }
 }

@@ -82,14 +82,20 @@ impl KeyPackageStore for PgStore {
         Ok((rows::count(one_time)?, last_resort > 0))
     }
 
-    async fn claim_key_packages(&self, user: UserId) -> Result<Vec<KeyPackageClaim>> {
+    async fn claim_key_packages(
+        &self,
+        user: UserId,
+        only: Option<DeviceId>,
+    ) -> Result<Vec<KeyPackageClaim>> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let devices: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL
+               AND ($2::text IS NULL OR id = $2)
              ORDER BY created_at, id COLLATE \"C\"
              FOR KEY SHARE",
         )
         .bind(user.to_string())
+        .bind(only.map(|d| d.to_string()))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

@@ -5,10 +5,16 @@
 //! locks it `FOR UPDATE`, so the two are serialised while `touch_device` (a plain `UPDATE`)
 //! blocks neither; claims take one-time KeyPackages with `FOR UPDATE SKIP LOCKED` and delete
 //! them in the same transaction, so concurrent claimers never get the same package and never
-//! wait for each other; `create_first_user` takes a table lock.
+//! wait for each other; `create_first_user` takes a table lock. Appending to a room's log locks
+//! the room's row `FOR NO KEY UPDATE`, serialising appends per room (see `append.rs`); room
+//! creation and blob creation lock the device or room they reference `FOR KEY SHARE`.
 
+mod append;
+mod blobs;
 mod devices;
 mod key_packages;
+mod messages;
+mod rooms;
 mod sessions;
 mod users;
 

@@ -76,15 +76,21 @@ impl KeyPackageStore for SqliteStore {
         Ok((rows::count(one_time)?, last_resort > 0))
     }
 
-    async fn claim_key_packages(&self, user: UserId) -> Result<Vec<KeyPackageClaim>> {
+    async fn claim_key_packages(
+        &self,
+        user: UserId,
+        only: Option<DeviceId>,
+    ) -> Result<Vec<KeyPackageClaim>> {
         // The write lock is held from the start, so concurrent claims are serialised and each
         // one-time package is deleted (hence returned) exactly once.
         let mut tx = self.begin_write().await?;
         let devices: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM devices WHERE user_id = ?1 AND revoked_at IS NULL
+               AND (?2 IS NULL OR id = ?2)
              ORDER BY created_at, id",
         )
         .bind(user.to_string())
+        .bind(only.map(|d| d.to_string()))
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

@@ -4,10 +4,16 @@
 //! SQLite's single write lock up front (waiting up to the busy timeout), so writers are
 //! serialised and a deferred transaction can never fail halfway when upgrading its read
 //! snapshot. Readers run in parallel thanks to WAL. Single-statement writes take the write lock
-//! at their start, so they are atomic on their own.
+//! at their start, so they are atomic on their own. Appending to a room's log is such a
+//! transaction (see `append.rs`), so appends are serialised (across all rooms: SQLite has one
+//! writer).
 
+mod append;
+mod blobs;
 mod devices;
 mod key_packages;
+mod messages;
+mod rooms;
 mod sessions;
 mod users;
 
