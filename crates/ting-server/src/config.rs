@@ -267,6 +267,26 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
         "A device is told to upload more when it has fewer one-time KeyPackages than this.",
     ),
     (
+        "delivery.max_message_bytes",
+        "Largest accepted MLS message (ciphertext), in bytes.",
+    ),
+    (
+        "delivery.default_retention_secs",
+        "Default retention of messages and files in new rooms, in seconds; 0 = keep forever.",
+    ),
+    (
+        "delivery.sweep_interval_secs",
+        "Seconds between sweeps that delete expired messages and files.",
+    ),
+    (
+        "files.max_blob_bytes",
+        "Largest accepted encrypted file, in bytes.",
+    ),
+    (
+        "files.stale_upload_hours",
+        "Hours after which an unfinished upload is deleted.",
+    ),
+    (
         "log.level",
         "Log filter, e.g. `info` or `ting_server=debug,info`. Logs never contain content or keys.",
     ),

@@ -523,6 +523,29 @@ async fn key_packages_upload_count_and_claim() {
     let r = h
         .call(
             "POST",
+            &format!("/api/v1/users/alice/key-packages/claim?device_id={da2}"),
+            Some(&tb),
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.body["key_packages"],
+        json!([]),
+        "only the named device is claimed"
+    );
+    assert_eq!(r.body["devices_without_packages"], json!([da2]));
+    let r = h
+        .call(
+            "POST",
+            "/api/v1/users/alice/key-packages/claim?device_id=zzz",
+            Some(&tb),
+            None,
+        )
+        .await;
+    assert_eq!(r.code(), "unknown_device");
+    let r = h
+        .call(
+            "POST",
             "/api/v1/users/nobody/key-packages/claim",
             Some(&tb),
             None,

@@ -110,28 +110,6 @@ pub(super) async fn claim_order(store: &dyn Store) -> Result<()> {
         .add_key_packages(revoked, packages(4, 3), Some(vec![4]), T0)
         .await?;
     assert!(store.revoke_device(revoked, T0 + 4).await?);
-    // Claiming one device only takes only its package.
-    store
-        .add_key_packages(second, packages(5, 1), None, T0)
-        .await?;
-    let only = store.claim_key_packages(rita, Some(second)).await?;
-    assert_eq!(only.len(), 1);
-    assert_eq!(only[0].device_id, second);
-    assert_eq!(only[0].key_package, Some(vec![5, 0]));
-    assert_eq!(store.count_key_packages(first).await?, (3, true));
-    assert!(
-        store
-            .claim_key_packages(rita, Some(revoked))
-            .await?
-            .is_empty()
-    );
-    assert!(
-        store
-            .claim_key_packages(UserId::random(), Some(second))
-            .await?
-            .is_empty()
-    );
-
     let claim =
         |device: DeviceId, key_package: Option<Vec<u8>>, last_resort: bool| KeyPackageClaim {
             device_id: device,
@@ -172,6 +150,28 @@ pub(super) async fn claim_order(store: &dyn Store) -> Result<()> {
             .await?
             .is_empty()
     );
+    // Claiming one device only takes only its package.
+    store
+        .add_key_packages(second, packages(5, 1), None, T0)
+        .await?;
+    let only = store.claim_key_packages(rita, Some(second)).await?;
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].device_id, second);
+    assert_eq!(only[0].key_package, Some(vec![5, 0]));
+    assert_eq!(store.count_key_packages(first).await?, (0, true));
+    assert!(
+        store
+            .claim_key_packages(rita, Some(revoked))
+            .await?
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_key_packages(UserId::random(), Some(second))
+            .await?
+            .is_empty()
+    );
+
     Ok(())
 }
 
