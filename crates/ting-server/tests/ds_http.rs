@@ -222,7 +222,16 @@ async fn ordering_epochs_and_membership() {
     let r = send(&h, &a, &room, json!({"id": mid(), "kind": "commit", "epoch": 1, "payload": b64(b"remove"), "removed_devices": [b.id]})).await;
     assert_eq!(r.body, json!({"seq": 6, "epoch": 2}));
     send(&h, &a, &room, app(2, b"secret after removal")).await;
-    assert_eq!(history(&h, &b, &room, "").await.code(), "unknown_room");
+    let r = history(&h, &b, &room, "").await;
+    assert_eq!(
+        seqs(&r),
+        vec![3, 4, 5, 6],
+        "a removed device reads up to its removal, no further"
+    );
+    assert_eq!(
+        seqs(&history(&h, &b, &room, "?after=6").await),
+        Vec::<u64>::new()
+    );
     let r = h.call("GET", "/api/v1/rooms", Some(&b.token), None).await;
     assert_eq!(r.body["rooms"], json!([]));
     assert_eq!(

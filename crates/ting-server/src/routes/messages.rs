@@ -20,7 +20,7 @@ use ting_store::{AppendOutcome, CommitEffects, NewMessage, PendingWelcome, Store
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json};
 use crate::hub::Delivery;
-use crate::routes::rooms::require_member;
+use crate::routes::rooms::{require_member, require_past_member};
 use crate::state::AppState;
 
 /// The API view of a stored message.
@@ -237,7 +237,7 @@ pub async fn page(
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<MessagePage>> {
-    let (room, _) = require_member(&state, &id, &auth).await?;
+    let (room, _) = require_past_member(&state, &id, &auth).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     let (mut msgs, more) = match (q.after, q.before) {
         (Some(_), Some(_)) => {
@@ -283,7 +283,7 @@ pub async fn ack(
     Path(id): Path<String>,
     Json(req): Json<Ack>,
 ) -> ApiResult<StatusCode> {
-    let (room, _) = require_member(&state, &id, &auth).await?;
+    let (room, _) = require_past_member(&state, &id, &auth).await?;
     state
         .store
         .advance_cursor(auth.device.id, room.id, req.seq)

@@ -33,6 +33,30 @@ pub fn room_info(r: &Room, cursor: u64) -> RoomInfo {
     }
 }
 
+/// The room and the caller device's membership, current or ended: a removed device may still
+/// read its own window of the log (up to and including the commit that removed it), so it
+/// learns of its removal.
+pub async fn require_past_member(
+    state: &AppState,
+    room: &str,
+    auth: &Auth,
+) -> ApiResult<(Room, RoomDevice)> {
+    let unknown = || {
+        ApiError::new(
+            ErrorCode::UnknownRoom,
+            "no such room, or you are not a member",
+        )
+    };
+    let id: RoomId = room.parse().map_err(|_| unknown())?;
+    let membership = state
+        .store
+        .membership(id, auth.device.id)
+        .await?
+        .ok_or_else(unknown)?;
+    let room = state.store.room(id).await?.ok_or_else(unknown)?;
+    Ok((room, membership))
+}
+
 /// The room and the caller device's active membership, or `unknown_room`.
 pub async fn require_member(
     state: &AppState,

@@ -1,0 +1,198 @@
+//! Membership: inviting users (all their devices), removing users or devices, adding one's own
+//! new devices to one's rooms, and listing members with safety numbers. Every KeyPackage the
+//! server hands out is checked against the device list before it is added: its MLS identity
+//! must be the invited user and its signature key the key the server lists for that device —
+//! a server cannot slip in a device of its own choosing (R6).
+
+use std::collections::HashSet;
+
+use ting_e2ee::{Body, Envelope};
+use ting_proto::{DeviceId, RoomId};
+
+use crate::device::{Device, group_id};
+use crate::error::{Error, Result};
+
+/// A member of a room as this device sees it.
+#[derive(Clone, Debug)]
+pub struct MemberView {
+    /// Username (MLS identity).
+    pub username: String,
+    /// Number of devices in the group.
+    pub devices: usize,
+    /// Safety number to compare with that user (absent for oneself).
+    pub safety_number: Option<String>,
+    /// Own fingerprint digits of that user.
+    pub fingerprint: String,
+}
+
+impl Device {
+    /// Adds every active device of `username` that is not yet in the room. Returns the devices
+    /// added. The room's name and topic are re-sent so new members see them.
+    pub async fn invite(&mut self, room: RoomId, username: &str) -> Result<Vec<DeviceId>> {
+        self.add_devices(room, username, None).await
+    }
+
+    /// Adds this user's own devices that are missing from the room (a new phone, say).
+    pub async fn add_own_devices(&mut self, room: RoomId) -> Result<Vec<DeviceId>> {
+        let me = self.app.username.clone();
+        self.add_devices(room, &me, None).await
+    }
+
+    async fn add_devices(
+        &mut self,
+        room: RoomId,
+        username: &str,
+        only: Option<DeviceId>,
+    ) -> Result<Vec<DeviceId>> {
+        self.sync_room(room).await?;
+        let listed = self.api.user_devices(username).await?;
+        let in_room: HashSet<DeviceId> = self
+            .api
+            .members(room)
+            .await?
+            .members
+            .into_iter()
+            .map(|m| m.device_id)
+            .collect();
+        let wanted: Vec<_> = listed
+            .devices
+            .iter()
+            .filter(|d| !in_room.contains(&d.id) && only.is_none_or(|o| o == d.id))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut kps = Vec::new();
+        let mut ids = Vec::new();
+        for d in &wanted {
+            let claimed = self.api.claim_key_packages(username, Some(d.id)).await?;
+            let Some(c) = claimed
+                .key_packages
+                .into_iter()
+                .find(|c| c.device_id == d.id)
+            else {
+                continue;
+            };
+            let info = self.e2ee.inspect_key_package(c.key_package.as_slice())?;
+            if info.user_id != username || info.device_key.as_bytes() != d.signature_key.as_slice()
+            {
+                return Err(Error::Verification(format!(
+                    "the server offered a key package for {username}'s device {} that is not signed by that device's key",
+                    d.id
+                )));
+            }
+            kps.push(c.key_package.into_inner());
+            ids.push(d.id);
+        }
+        if kps.is_empty() {
+            return Err(Error::Usage(format!(
+                "none of {username}'s devices has a key package available; they must come online once"
+            )));
+        }
+        let added = ids.clone();
+        self.commit(
+            room,
+            |e2ee, gid| Ok(e2ee.add_members(gid, &kps)?),
+            |_| (added.clone(), Vec::new()),
+        )
+        .await?;
+        let local = self.app.rooms.get(&room).cloned().unwrap_or_default();
+        if let Some(name) = local.name {
+            self.send_envelope(room, Envelope::new(Body::RoomName { name })?)
+                .await?;
+        }
+        if let Some(topic) = local.topic {
+            self.send_envelope(room, Envelope::new(Body::RoomTopic { topic })?)
+                .await?;
+        }
+        Ok(ids)
+    }
+
+    /// Removes every device of `username` from the room; they cannot read anything sent later.
+    pub async fn remove_user(&mut self, room: RoomId, username: &str) -> Result<Vec<DeviceId>> {
+        self.sync_room(room).await?;
+        let members = self.api.members(room).await?.members;
+        let gid = group_id(room);
+        let removed: Vec<DeviceId> = members
+            .iter()
+            .filter(|m| m.username == username)
+            .map(|m| m.device_id)
+            .collect();
+        if removed.is_empty()
+            && !self
+                .e2ee
+                .members(&gid)?
+                .iter()
+                .any(|m| m.user_id == username)
+        {
+            return Err(Error::Usage(format!("{username} is not in this room")));
+        }
+        let user = username.to_string();
+        let ids = removed.clone();
+        self.commit(
+            room,
+            |e2ee, gid| Ok(e2ee.remove_user(gid, &user)?),
+            |_| (Vec::new(), ids.clone()),
+        )
+        .await?;
+        Ok(removed)
+    }
+
+    /// Removes one device from the room.
+    pub async fn remove_device(&mut self, room: RoomId, device: DeviceId) -> Result<()> {
+        self.sync_room(room).await?;
+        let members = self.api.members(room).await?.members;
+        let member = members
+            .iter()
+            .find(|m| m.device_id == device)
+            .ok_or_else(|| Error::Usage("that device is not in this room".into()))?;
+        let gid = group_id(room);
+        let leaf = self
+            .e2ee
+            .members(&gid)?
+            .into_iter()
+            .find(|m| m.device_key.as_bytes() == member.signature_key.as_slice())
+            .ok_or_else(|| {
+                Error::Verification("the server lists a device the group does not contain".into())
+            })?
+            .leaf_index;
+        self.commit(
+            room,
+            |e2ee, gid| Ok(e2ee.remove_members(gid, &[leaf])?),
+            |_| (Vec::new(), vec![device]),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Members as the MLS group proves them, with safety numbers.
+    pub fn members(&self, room: RoomId) -> Result<Vec<MemberView>> {
+        let gid = group_id(room);
+        let mut users: Vec<String> = self
+            .e2ee
+            .members(&gid)?
+            .into_iter()
+            .map(|m| m.user_id)
+            .collect();
+        users.sort();
+        users.dedup();
+        let all = self.e2ee.members(&gid)?;
+        users
+            .into_iter()
+            .map(|u| {
+                let fingerprint = self.e2ee.user_fingerprint(&gid, &u)?.digits();
+                let safety_number = if u == self.app.username {
+                    None
+                } else {
+                    Some(self.e2ee.safety_number(&gid, &u)?.display())
+                };
+                Ok(MemberView {
+                    devices: all.iter().filter(|m| m.user_id == u).count(),
+                    username: u,
+                    safety_number,
+                    fingerprint,
+                })
+            })
+            .collect()
+    }
+}

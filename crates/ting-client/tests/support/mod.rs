@@ -1,0 +1,177 @@
+//! Starts real `ting serve` processes for end-to-end tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const PW: &str = "correct horse battery staple";
+
+/// The `ting` server binary next to this test binary, (re)built once per test process so it is
+/// never stale.
+pub fn ting_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("TING_BIN") {
+        return p.into();
+    }
+    static BUILD: std::sync::Once = std::sync::Once::new();
+    BUILD.call_once(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "ting-server", "--bin", "ting"])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the server failed");
+    });
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("ting");
+    assert!(bin.exists(), "no ting binary at {}", bin.display());
+    bin
+}
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub data: PathBuf,
+    pub log: PathBuf,
+    pub db_url: Option<String>,
+}
+
+fn base_cmd(data: &Path, db_url: Option<&str>) -> Command {
+    let mut c = Command::new(ting_bin());
+    c.env_remove("TING_CONFIG")
+        .env("TING_AUTH_ARGON2_MEMORY_KIB", "256")
+        .env("TING_AUTH_ARGON2_ITERATIONS", "1")
+        .env("TING_AUTH_MAX_ATTEMPTS_PER_ADDRESS", "100000")
+        .env("TING_LOG_LEVEL", "debug");
+    c.args(["admin", "--data-dir"]).arg(data);
+    if let Some(u) = db_url {
+        c.args(["--database-url", u]);
+    }
+    c
+}
+
+impl Server {
+    /// Starts a server on `port` (0 = any) with data in `data`.
+    pub fn start(data: &Path, port: u16, db_url: Option<&str>) -> Server {
+        std::fs::create_dir_all(data).unwrap();
+        let log = data.with_extension("log");
+        let mut cmd = Command::new(ting_bin());
+        cmd.arg("serve")
+            .env_remove("TING_CONFIG")
+            .env("TING_AUTH_ARGON2_MEMORY_KIB", "256")
+            .env("TING_AUTH_ARGON2_ITERATIONS", "1")
+            .env("TING_AUTH_MAX_ATTEMPTS_PER_ADDRESS", "100000")
+            .env("TING_LOG_LEVEL", "debug")
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(data);
+        if let Some(u) = db_url {
+            cmd.args(["--database-url", u]);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let stderr = child.stderr.take().unwrap();
+        let log_path = log.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log_path)
+                .unwrap();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = writeln!(f, "{line}");
+            }
+        });
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let port = line
+            .trim()
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("server did not start: {line:?}"));
+        std::thread::spawn(move || for _ in stdout.lines() {});
+        Server {
+            child,
+            port,
+            data: data.to_path_buf(),
+            log,
+            db_url: db_url.map(String::from),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Creates a user with the admin CLI.
+    pub fn create_user(&self, name: &str) {
+        let mut c = base_cmd(&self.data, self.db_url.as_deref());
+        let mut child = c
+            .args(["create-user", name, "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PW}\n").as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "creating {name}");
+    }
+
+    /// SIGKILL, no goodbye.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Kills (SIGKILL) and starts again on the same port and data.
+    pub fn restart(&mut self) {
+        self.kill9();
+        let fresh = Server::start(&self.data, self.port, self.db_url.as_deref());
+        *self = fresh;
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn wait_until<F: Fn() -> bool>(what: &str, f: F) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Text bodies of a device's room history, in order.
+pub fn texts(d: &ting_client::Device, room: ting_proto::RoomId) -> Vec<String> {
+    d.room(room)
+        .map(|r| {
+            r.history
+                .iter()
+                .filter_map(|e| match &e.item {
+                    ting_client::local::HistoryItem::Text { body, .. } => Some(body.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
