@@ -44,7 +44,7 @@ fn needles(secrets: &[Vec<u8>]) -> Vec<(String, Vec<u8>)> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -152,14 +152,21 @@ async fn exercise(server: &Server, tmp: &Path) -> Vec<Vec<u8>> {
 }
 
 fn core_dump(server: &Server, dir: &Path) -> Vec<u8> {
-    let prefix = dir.join("server-core");
-    let out = Command::new("gcore")
-        .arg("-o")
-        .arg(&prefix)
-        .arg(server.pid().to_string())
+    // What `gcore` does, without reading the binary's debug symbols (which takes a minute on a
+    // debug build and is not needed to dump memory).
+    let core = dir.join(format!("server-core.{}", server.pid()));
+    let out = Command::new("gdb")
+        .args([
+            "--readnever",
+            "-nx",
+            "-batch",
+            "-p",
+            &server.pid().to_string(),
+            "-ex",
+        ])
+        .arg(format!("gcore {}", core.display()))
         .output()
-        .expect("gcore (gdb) must be installed: apt-get install gdb");
-    let core = PathBuf::from(format!("{}.{}", prefix.display(), server.pid()));
+        .expect("gdb must be installed (apt-get install gdb)");
     assert!(
         core.exists(),
         "gcore failed: {}",
