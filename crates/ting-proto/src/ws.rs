@@ -72,7 +72,8 @@ pub enum ServerEvent {
     },
     /// Answer to [`ClientMessage::Ping`].
     Pong,
-    /// Another device was registered for this user: clients show it and re-check safety numbers.
+    /// Another device of this user published its first KeyPackages, so it can now be added to
+    /// groups: clients add it to their rooms, show it and re-check safety numbers.
     DeviceAdded {
         /// The new device.
         device: DeviceInfo,

@@ -450,8 +450,16 @@ async fn websocket_auth_events_and_close_codes() {
     ws2.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
     assert_eq!(next_json(&mut ws2).await["type"], "pong");
 
-    // A new device of the same user is announced.
+    // A new device of the same user is announced once it can be added (first KeyPackages).
     let (t2, d2) = login(&s, "admin", 2);
+    let (st, _) = http(
+        port,
+        "POST",
+        "/api/v1/key-packages",
+        Some(&t2),
+        Some(json!({"key_packages": [kp(2, false)]})),
+    );
+    assert_eq!(st, 200);
     let ev = next_json(&mut ws1).await;
     assert_eq!(
         (ev["type"].as_str(), ev["device"]["id"].as_str()),

@@ -122,14 +122,6 @@ pub async fn login(
             expires_at,
         })
         .await?;
-    if is_new {
-        state.hub.to_user(
-            user.id,
-            Delivery::Event(ting_proto::ws::ServerEvent::DeviceAdded {
-                device: device_info(&device),
-            }),
-        );
-    }
     state.metrics.login("success");
     tracing::info!(user = %user.id, device = %device.id, new_device = is_new, "login");
     Ok(axum::Json(LoginResponse {

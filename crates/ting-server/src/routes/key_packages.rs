@@ -58,7 +58,8 @@ pub async fn upload(
             ));
         }
     }
-    let (available, _) = state.store.count_key_packages(auth.device.id).await?;
+    let (available, had_last_resort) = state.store.count_key_packages(auth.device.id).await?;
+    let first_upload = available == 0 && !had_last_resort;
     let max = state.config.mls.max_key_packages_per_device;
     if available + req.key_packages.len() as u64 > max {
         return Err(ApiError::new(
@@ -82,6 +83,16 @@ pub async fn upload(
         )
         .await?;
     state.metrics.key_packages_uploaded.inc_by(n);
+    if first_upload {
+        // The device can now be added to groups: tell the user's devices, which add it to
+        // their rooms and show the changed safety number.
+        state.hub.to_user(
+            auth.user.id,
+            Delivery::Event(ServerEvent::DeviceAdded {
+                device: crate::routes::device_info(&auth.device),
+            }),
+        );
+    }
     let (_, has_last_resort) = state.store.count_key_packages(auth.device.id).await?;
     Ok(axum::Json(KeyPackageCount {
         available,
