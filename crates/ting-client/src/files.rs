@@ -56,10 +56,10 @@ fn ciphertext_stream(
                     break;
                 }
                 let ct = enc.update(&buf[..n]).map_err(std::io::Error::other)?;
-                if let Some(out) = emit(ct, &mut skip) {
-                    if tx.send(Ok(out)).await.is_err() {
-                        return Ok(());
-                    }
+                if let Some(out) = emit(ct, &mut skip)
+                    && tx.send(Ok(out)).await.is_err()
+                {
+                    return Ok(());
                 }
             }
             let (last, info) = enc.finish().map_err(std::io::Error::other)?;

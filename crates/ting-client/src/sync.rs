@@ -22,7 +22,7 @@ pub enum Event {
         /// Room.
         room: RoomId,
         /// The line.
-        entry: HistoryEntry,
+        entry: Box<HistoryEntry>,
     },
     /// This device joined a room.
     Joined {
@@ -65,11 +65,10 @@ pub(crate) fn apply_envelope(
                     edited,
                     ..
                 } = &mut e.item
+                    && *id == target
                 {
-                    if *id == target {
-                        *b = body.clone();
-                        *edited = true;
-                    }
+                    *b = body.clone();
+                    *edited = true;
                 }
             }
             return None;
@@ -81,14 +80,14 @@ pub(crate) fn apply_envelope(
         } => {
             let target = target.to_hex();
             for e in local.history.iter_mut() {
-                if let HistoryItem::Text { id, reactions, .. } = &mut e.item {
-                    if *id == target {
-                        let who = reactions.entry(emoji.clone()).or_default();
-                        if *remove {
-                            who.remove(sender);
-                        } else {
-                            who.insert(sender.to_string());
-                        }
+                if let HistoryItem::Text { id, reactions, .. } = &mut e.item
+                    && *id == target
+                {
+                    let who = reactions.entry(emoji.clone()).or_default();
+                    if *remove {
+                        who.remove(sender);
+                    } else {
+                        who.insert(sender.to_string());
                     }
                 }
             }
@@ -97,10 +96,10 @@ pub(crate) fn apply_envelope(
         Body::Redaction { target, .. } => {
             let target = target.to_hex();
             for e in local.history.iter_mut().filter(|e| e.sender == sender) {
-                if let HistoryItem::Text { id, body, .. } = &mut e.item {
-                    if *id == target {
-                        *body = "(withdrawn)".into();
-                    }
+                if let HistoryItem::Text { id, body, .. } = &mut e.item
+                    && *id == target
+                {
+                    *body = "(withdrawn)".into();
                 }
             }
             return None;
@@ -280,7 +279,10 @@ impl Device {
                         m.created_at,
                         &rm.envelope,
                     ) {
-                        events.push(Event::Entry { room, entry });
+                        events.push(Event::Entry {
+                            room,
+                            entry: Box::new(entry),
+                        });
                     }
                 }
                 Err(e) => {
@@ -291,7 +293,10 @@ impl Device {
                         .or_default()
                         .history
                         .push(entry.clone());
-                    events.push(Event::Entry { room, entry });
+                    events.push(Event::Entry {
+                        room,
+                        entry: Box::new(entry),
+                    });
                 }
             },
             Ok(Received::Commit(c)) => {
@@ -308,7 +313,10 @@ impl Device {
                 let local = self.app.rooms.entry(room).or_default();
                 if !c.change.is_empty() {
                     insert_ordered(local, entry.clone());
-                    events.push(Event::Entry { room, entry });
+                    events.push(Event::Entry {
+                        room,
+                        entry: Box::new(entry),
+                    });
                 }
                 if c.removed_self {
                     local.removed = true;
@@ -328,7 +336,10 @@ impl Device {
                     .or_default()
                     .history
                     .push(entry.clone());
-                events.push(Event::Entry { room, entry });
+                events.push(Event::Entry {
+                    room,
+                    entry: Box::new(entry),
+                });
             }
         }
         self.app.rooms.entry(room).or_default().processed_seq = m.seq;
@@ -344,20 +355,20 @@ impl Device {
         mls_user: &str,
         mls_key: &[u8],
     ) -> Result<()> {
-        if !self.device_keys.contains_key(&device) {
-            if let Ok(members) = self.api.members(room).await {
-                for mm in members.members {
-                    self.device_keys
-                        .insert(mm.device_id, (mm.username, mm.signature_key.into_inner()));
-                }
+        if !self.device_keys.contains_key(&device)
+            && let Ok(members) = self.api.members(room).await
+        {
+            for mm in members.members {
+                self.device_keys
+                    .insert(mm.device_id, (mm.username, mm.signature_key.into_inner()));
             }
         }
-        if !self.device_keys.contains_key(&device) {
-            if let Ok(list) = self.api.user_devices(mls_user).await {
-                for d in list.devices {
-                    self.device_keys
-                        .insert(d.id, (mls_user.to_string(), d.signature_key.into_inner()));
-                }
+        if !self.device_keys.contains_key(&device)
+            && let Ok(list) = self.api.user_devices(mls_user).await
+        {
+            for d in list.devices {
+                self.device_keys
+                    .insert(d.id, (mls_user.to_string(), d.signature_key.into_inner()));
             }
         }
         match self.device_keys.get(&device) {

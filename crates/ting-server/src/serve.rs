@@ -162,10 +162,10 @@ pub async fn sweep_retention(state: &AppState) -> anyhow::Result<(u64, usize)> {
     let blobs = state.store.delete_expired_blobs(now, stale_before).await?;
     for id in &blobs {
         let path = state.config.blob_dir().join(id.to_string());
-        if let Err(e) = tokio::fs::remove_file(&path).await {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                tracing::warn!(error = %e, blob = %id, "could not delete an expired blob file");
-            }
+        if let Err(e) = tokio::fs::remove_file(&path).await
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, blob = %id, "could not delete an expired blob file");
         }
     }
     Ok((messages, blobs.len()))

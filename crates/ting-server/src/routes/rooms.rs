@@ -187,14 +187,14 @@ pub async fn members(
         let Some(device) = state.store.device_by_id(m.device_id).await? else {
             continue;
         };
-        if !names.contains_key(&m.user_id) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(m.user_id) {
             let name = state
                 .store
                 .user_by_id(m.user_id)
                 .await?
                 .map(|u| u.username)
                 .unwrap_or_default();
-            names.insert(m.user_id, name);
+            slot.insert(name);
         }
         members.push(RoomMember {
             user_id: m.user_id,
