@@ -24,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod files;
 pub mod leave;
+pub mod load;
 pub mod local;
 pub mod membership;
 pub mod sync;

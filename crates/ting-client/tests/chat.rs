@@ -271,3 +271,56 @@ async fn files_round_trip_with_progress() {
     assert!(b.download_file(&bad, &out2, |_, _| {}).await.is_err());
     assert!(!out2.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_rotates_keys_via_the_remaining_members() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"), 0, None);
+    for u in ["alice", "bob", "carol"] {
+        server.create_user(u);
+    }
+    let mut a = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut b = login(&server, tmp.path(), "bob", "laptop").await;
+    let mut c = login(&server, tmp.path(), "carol", "laptop").await;
+    let room = a.create_room(None).await.unwrap();
+    a.invite(room, "bob").await.unwrap();
+    a.invite(room, "carol").await.unwrap();
+    b.sync().await.unwrap();
+    c.sync().await.unwrap();
+    c.leave(room).await.unwrap();
+    assert!(c.rooms().is_empty(), "carol forgot the room");
+    // Alice (lowest leaf among the others) commits carol's proposal while syncing.
+    a.sync().await.unwrap();
+    let members: Vec<String> = a
+        .members(room)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.username)
+        .collect();
+    assert_eq!(members, vec!["alice", "bob"]);
+    let on_server: Vec<String> = a
+        .api()
+        .members(room)
+        .await
+        .unwrap()
+        .members
+        .into_iter()
+        .map(|m| m.username)
+        .collect();
+    assert!(!on_server.contains(&"carol".to_string()), "{on_server:?}");
+    let after = a.send_text(room, "after carol left").await.unwrap();
+    b.sync().await.unwrap();
+    assert_eq!(texts(&b, room), vec!["after carol left"]);
+    let visible = c.api().messages_after(room, 0, 100).await.unwrap().messages;
+    assert!(
+        visible.iter().all(|m| m.seq < after),
+        "carol's window ends at the commit removing her"
+    );
+    let page = a.api().messages_after(room, 0, 100).await.unwrap();
+    let gid = ting_e2ee::GroupId::new(room.as_bytes().to_vec()).unwrap();
+    assert!(
+        c.e2ee()
+            .handle_message(&gid, page.messages.last().unwrap().payload.as_slice(), 0)
+            .is_err()
+    );
+}

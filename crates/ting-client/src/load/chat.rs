@@ -192,8 +192,10 @@ pub async fn run_chat(
     .await?;
     setup_times.connect_secs = t.elapsed().as_secs_f64();
     memory.server_connected_kib = server.sample().rss_kib;
-    memory.server_per_connected_device_kib =
-        memory.server_connected_kib.saturating_sub(memory.server_idle_kib) as f64 / f64::from(n);
+    memory.server_per_connected_device_kib = memory
+        .server_connected_kib
+        .saturating_sub(memory.server_idle_kib) as f64
+        / f64::from(n);
 
     progress(&format!("forming {} rooms", layout.len()));
     let t = Instant::now();
@@ -407,7 +409,10 @@ mod tests {
         assert_eq!(room_layout(4, 2), vec![vec![0, 1], vec![2, 3]]);
         assert_eq!(room_layout(5, 2), vec![vec![0, 1], vec![2, 3, 4]]);
         assert_eq!(room_layout(7, 3), vec![vec![0, 1, 2], vec![3, 4, 5, 6]]);
-        assert_eq!(room_layout(8, 3), vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7]]);
+        assert_eq!(
+            room_layout(8, 3),
+            vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7]]
+        );
         let r = room_layout(1000, 10);
         assert_eq!(r.len(), 100);
         assert!(r.iter().all(|room| room.len() == 10));
@@ -417,11 +422,26 @@ mod tests {
     fn options_are_bounded() {
         assert!(ChatOptions::default().validate().is_ok());
         let bad = [
-            ChatOptions { devices: 1, ..Default::default() },
-            ChatOptions { room_size: 101, ..Default::default() },
-            ChatOptions { messages: 0, ..Default::default() },
-            ChatOptions { rate: f64::NAN, ..Default::default() },
-            ChatOptions { phase_timeout_secs: 0, ..Default::default() },
+            ChatOptions {
+                devices: 1,
+                ..Default::default()
+            },
+            ChatOptions {
+                room_size: 101,
+                ..Default::default()
+            },
+            ChatOptions {
+                messages: 0,
+                ..Default::default()
+            },
+            ChatOptions {
+                rate: f64::NAN,
+                ..Default::default()
+            },
+            ChatOptions {
+                phase_timeout_secs: 0,
+                ..Default::default()
+            },
         ];
         for o in bad {
             assert!(o.validate().is_err(), "{o:?}");

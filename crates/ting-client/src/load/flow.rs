@@ -96,7 +96,10 @@ fn now_us() -> u64 {
 }
 
 /// Runs one device through the phase; gives the device back with what it measured.
-pub(crate) async fn run_device(mut dev: LoadDevice, plan: Arc<Plan>) -> (LoadDevice, DeviceOutcome) {
+pub(crate) async fn run_device(
+    mut dev: LoadDevice,
+    plan: Arc<Plan>,
+) -> (LoadDevice, DeviceOutcome) {
     let mut out = DeviceOutcome::default();
     if let Err(e) = drive(&mut dev, &plan, &mut out).await {
         out.error = Some(e.to_string());
@@ -260,16 +263,19 @@ fn receive(
         return;
     }
     match rx.check.record(sender, n) {
-        Delivery::InOrder | Delivery::OutOfOrder => out
-            .latencies
-            .record(received_us.saturating_sub(sent_us)),
+        Delivery::InOrder | Delivery::OutOfOrder => {
+            out.latencies.record(received_us.saturating_sub(sent_us))
+        }
         Delivery::Duplicate | Delivery::Unexpected => {}
     }
 }
 
 fn decrypt(dev: &mut LoadDevice, m: &Message) -> Option<String> {
     let gid = group_id(m.room_id).ok()?;
-    match dev.e2ee.handle_message(&gid, m.payload.as_slice(), now_ms()) {
+    match dev
+        .e2ee
+        .handle_message(&gid, m.payload.as_slice(), now_ms())
+    {
         Ok(Received::Message(rm)) => match rm.envelope.body {
             Body::Text { body, .. } => Some(body),
             _ => None,

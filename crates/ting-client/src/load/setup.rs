@@ -84,10 +84,7 @@ pub(crate) async fn login(
 
 /// Opens the device's event stream (bearer token on the upgrade) and waits for `hello`.
 pub(crate) async fn connect(dev: &mut LoadDevice) -> Result<()> {
-    let url = format!(
-        "{}/api/v1/ws",
-        dev.api.base().replacen("http", "ws", 1)
-    );
+    let url = format!("{}/api/v1/ws", dev.api.base().replacen("http", "ws", 1));
     let mut req = url
         .as_str()
         .into_client_request()
@@ -185,7 +182,9 @@ pub(crate) async fn form_room(mut members: Vec<LoadDevice>) -> Result<Vec<LoadDe
             .find(|c| c.device_id == o.device_id)
             .ok_or_else(|| Error::Protocol(format!("no key package for {}", o.username)))?;
         // The same check the SDK makes: the package is signed by the device the server lists.
-        let info = creator.e2ee.inspect_key_package(kp.key_package.as_slice())?;
+        let info = creator
+            .e2ee
+            .inspect_key_package(kp.key_package.as_slice())?;
         if info.user_id != o.username || info.device_key != o.e2ee.device_key() {
             return Err(Error::Verification(format!(
                 "key package of {} is not signed by its device",

@@ -253,7 +253,11 @@ mod tests {
         let mut c = OrderCheck::new([3, 1, 1], 3);
         assert!(!c.complete());
         assert_eq!(c.record(1, 0), Delivery::InOrder);
-        assert_eq!(c.record(1, 2), Delivery::InOrder, "a gap is not yet an anomaly");
+        assert_eq!(
+            c.record(1, 2),
+            Delivery::InOrder,
+            "a gap is not yet an anomaly"
+        );
         assert_eq!(c.record(1, 1), Delivery::OutOfOrder);
         assert_eq!(c.record(1, 1), Delivery::Duplicate);
         assert_eq!(c.record(3, 0), Delivery::InOrder);
