@@ -28,6 +28,8 @@ step "toolchain"
 if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     apt_install postgresql
 fi
+command -v gdb >/dev/null || apt_install gdb   # the canary test dumps the server's memory
+command -v node >/dev/null || apt_install nodejs
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"
