@@ -1,0 +1,2 @@
+//! Ting SFU (sans-IO media router).
+#![deny(missing_docs)]
