@@ -41,19 +41,13 @@ pub async fn require_past_member(
     room: &str,
     auth: &Auth,
 ) -> ApiResult<(Room, RoomDevice)> {
-    let unknown = || {
-        ApiError::new(
-            ErrorCode::UnknownRoom,
-            "no such room, or you are not a member",
-        )
-    };
-    let id: RoomId = room.parse().map_err(|_| unknown())?;
+    let id: RoomId = room.parse().map_err(|_| unknown_room())?;
     let membership = state
         .store
         .membership(id, auth.device.id)
         .await?
-        .ok_or_else(unknown)?;
-    let room = state.store.room(id).await?.ok_or_else(unknown)?;
+        .ok_or_else(unknown_room)?;
+    let room = state.store.room(id).await?.ok_or_else(unknown_room)?;
     Ok((room, membership))
 }
 
@@ -63,21 +57,17 @@ pub async fn require_member(
     room: &str,
     auth: &Auth,
 ) -> ApiResult<(Room, RoomDevice)> {
-    let unknown = || {
-        ApiError::new(
-            ErrorCode::UnknownRoom,
-            "no such room, or you are not a member",
-        )
-    };
-    let id: RoomId = room.parse().map_err(|_| unknown())?;
-    let membership = state
-        .store
-        .membership(id, auth.device.id)
-        .await?
-        .filter(|m| m.removed_seq.is_none())
-        .ok_or_else(unknown)?;
-    let room = state.store.room(id).await?.ok_or_else(unknown)?;
-    Ok((room, membership))
+    match require_past_member(state, room, auth).await? {
+        (room, m) if m.removed_seq.is_none() => Ok((room, m)),
+        _ => Err(unknown_room()),
+    }
+}
+
+fn unknown_room() -> ApiError {
+    ApiError::new(
+        ErrorCode::UnknownRoom,
+        "no such room, or you are not a member",
+    )
 }
 
 fn check_retention(r: Option<i64>) -> ApiResult<()> {
