@@ -401,7 +401,9 @@ fn sframe_benches(c: &mut Criterion) {
         g.bench_function(BenchmarkId::from_parameter("aes_gcm_0_11"), |b| {
             use aes_gcm_sframe::aead::Aead as _;
             b.iter(|| {
-                let ct = aes11.encrypt(&nonce11, black_box(payload.as_slice())).unwrap();
+                let ct = aes11
+                    .encrypt(&nonce11, black_box(payload.as_slice()))
+                    .unwrap();
                 black_box(aes11.decrypt(&nonce11, ct.as_slice()).unwrap())
             })
         });

@@ -17,7 +17,7 @@
 //! | [`policy`] | the cipher suite allow-list ([`CipherSuitePolicy`]) |
 //! | [`envelope`] | the typed, padded chat payload inside MLS application messages |
 //! | [`sframe`] | RFC 9605 media keys derived from the MLS exporter ([`MediaKeys`]) |
-//! | [`file`] | streaming chunked AES-256-GCM for attachments |
+//! | [`mod@file`] | streaming chunked AES-256-GCM for attachments |
 //! | [`safety_number`] | per-user fingerprints and the 60-digit safety number |
 //! | [`state`] | the versioned, encrypted state blob |
 //!

@@ -5,7 +5,7 @@
 //! [`Error::UnsupportedCiphersuite`]. The first suite of the list is the one new groups and key
 //! packages use. Adding a post-quantum hybrid suite later means: enable it in openmls (the
 //! `draft-ietf-mls-pq-ciphersuites` feature provides X-Wing suites), add its registry value to
-//! [`CipherSuite::IMPLEMENTED`], give it an SFrame mapping in [`CipherSuite::sframe_suite`], and
+//! [`CipherSuite::IMPLEMENTED`], give it an SFrame mapping in `CipherSuite::sframe_suite`, and
 //! ship a policy that lists it first (and, once all devices have upgraded, alone).
 
 use std::fmt;

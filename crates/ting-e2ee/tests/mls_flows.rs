@@ -596,15 +596,22 @@ fn invalid_credentials_are_refused() {
 #[test]
 fn past_epoch_messages_only_when_configured() {
     let gid = group_id();
-    let cfg = ClientConfig { max_past_epochs: 1, ..ClientConfig::default() };
+    let cfg = ClientConfig {
+        max_past_epochs: 1,
+        ..ClientConfig::default()
+    };
     let mut alice = Client::new("alice", cfg.clone()).unwrap();
     let mut bob = Client::new("bob", cfg).unwrap();
     alice.create_group(&gid).unwrap();
-    let b = alice.add_members(&gid, &[bob.key_packages(1).unwrap().remove(0)]).unwrap();
+    let b = alice
+        .add_members(&gid, &[bob.key_packages(1).unwrap().remove(0)])
+        .unwrap();
     alice.merge_pending_commit(&gid, 0).unwrap();
     bob.join(b.welcome.as_deref().unwrap()).unwrap();
 
-    let in_flight = alice.encrypt_message(&gid, &Envelope::text("sent in epoch 1").unwrap()).unwrap();
+    let in_flight = alice
+        .encrypt_message(&gid, &Envelope::text("sent in epoch 1").unwrap())
+        .unwrap();
     let upd = bob.self_update(&gid).unwrap();
     bob.merge_pending_commit(&gid, 0).unwrap();
     alice.handle_message(&gid, &upd.commit, 0).unwrap();
@@ -613,14 +620,20 @@ fn past_epoch_messages_only_when_configured() {
         other => panic!("{other:?}"),
     }
     // Commits from past epochs are never accepted.
-    assert!(matches!(alice.handle_message(&gid, &upd.commit, 0), Err(Error::WrongEpoch { .. })));
+    assert!(matches!(
+        alice.handle_message(&gid, &upd.commit, 0),
+        Err(Error::WrongEpoch { .. })
+    ));
 }
 
 #[test]
 fn own_pending_commit_echo_is_recognised() {
     let (gid, mut c) = group_of(2);
     let upd = c[0].self_update(&gid).unwrap();
-    assert!(matches!(c[0].handle_message(&gid, &upd.commit, 0).unwrap(), Received::OwnMessage { .. }));
+    assert!(matches!(
+        c[0].handle_message(&gid, &upd.commit, 0).unwrap(),
+        Received::OwnMessage { .. }
+    ));
     assert!(c[0].has_pending_commit(&gid).unwrap());
     c[0].merge_pending_commit(&gid, 0).unwrap();
     c[1].handle_message(&gid, &upd.commit, 0).unwrap();

@@ -11,6 +11,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = Envelope::from_padded(data);
     if let Ok(epoch) = MediaEpoch::from_bytes(data) {
-        assert_eq!(MediaEpoch::from_bytes(&epoch.to_bytes()).unwrap().epoch(), epoch.epoch());
+        assert_eq!(
+            MediaEpoch::from_bytes(&epoch.to_bytes()).unwrap().epoch(),
+            epoch.epoch()
+        );
     }
 });

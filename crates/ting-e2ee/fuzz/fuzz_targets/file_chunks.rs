@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use ting_e2ee::{FileDecryptor, FileRef, FileSecret, file};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&split, rest)) = data.split_first() else { return };
+    let Some((&split, rest)) = data.split_first() else {
+        return;
+    };
     let file = FileRef {
         blob_id: "b".into(),
         name: "n".into(),
@@ -24,5 +26,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert!(dec.finish().is_err(), "random bytes must not authenticate");
-    let _ = file::open_chunk(&FileSecret::from_parts([1; 32], [2; 8]), 0, split & 1 == 1, rest);
+    let _ = file::open_chunk(
+        &FileSecret::from_parts([1; 32], [2; 8]),
+        0,
+        split & 1 == 1,
+        rest,
+    );
 });

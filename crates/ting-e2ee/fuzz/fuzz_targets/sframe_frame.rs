@@ -14,8 +14,14 @@ fn keys() -> &'static Mutex<MediaKeys> {
     KEYS.get_or_init(|| {
         let mut k = MediaKeys::new(SframeConfig::default(), 1).unwrap();
         for epoch in 1..=3 {
-            let e = MediaEpoch::new(epoch, SframeCipherSuite::AesGcm128Sha256, vec![epoch as u8; 16], Some(0), vec![0, 1, 5])
-                .unwrap();
+            let e = MediaEpoch::new(
+                epoch,
+                SframeCipherSuite::AesGcm128Sha256,
+                vec![epoch as u8; 16],
+                Some(0),
+                vec![0, 1, 5],
+            )
+            .unwrap();
             k.set_epoch(epoch * 10, e).unwrap();
         }
         Mutex::new(k)
@@ -29,7 +35,13 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(id.encode(data[8] % 17, data[9] % 48).ok(), Some(kid));
         }
     }
-    let (meta, frame) = data.split_at(data.len().min(usize::from(data.first().copied().unwrap_or(0) % 8)));
+    let (meta, frame) = data.split_at(
+        data.len()
+            .min(usize::from(data.first().copied().unwrap_or(0) % 8)),
+    );
     let mut k = keys().lock().unwrap();
-    assert!(k.decrypt_frame(25, meta, frame).is_err(), "random bytes must not authenticate");
+    assert!(
+        k.decrypt_frame(25, meta, frame).is_err(),
+        "random bytes must not authenticate"
+    );
 });

@@ -10,5 +10,8 @@ fuzz_target!(|data: &[u8]| {
     let _ = Client::load(data, &key);
     let mut framed = b"TINGE2EE\x00\x01".to_vec();
     framed.extend_from_slice(data);
-    assert!(Client::load(&framed, &key).is_err(), "random bytes must not authenticate");
+    assert!(
+        Client::load(&framed, &key).is_err(),
+        "random bytes must not authenticate"
+    );
 });

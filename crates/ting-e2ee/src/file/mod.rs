@@ -13,7 +13,7 @@
 //! and the ciphertext is the concatenation of the chunks, so every chunk but the last is exactly
 //! `chunk_size + 16` bytes. Reordered chunks fail (the index is in the nonce), a truncated or
 //! extended file fails (the final flag is in the AAD, and the decryptor knows from the
-//! [`FileRef`](crate::envelope::FileRef) size how many chunks to expect), and the decryptor
+//! [`FileRef`] size how many chunks to expect), and the decryptor
 //! checks the plaintext's SHA-256 against the `FileRef`.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};

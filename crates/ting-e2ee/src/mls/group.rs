@@ -131,7 +131,11 @@ impl Client {
             None,
         )
         .map_err(map_welcome_error)?;
-        let group_id = GroupId::from_openmls(staged.group_context().group_id());
+        let group_id = GroupId::new(staged.group_context().group_id().as_slice().to_vec())
+            .map_err(|_| Error::Invalid {
+                what: WHAT,
+                detail: "group id must be 1..=255 bytes".to_owned(),
+            })?;
         if self.groups.contains_key(&group_id) {
             return Err(Error::GroupExists);
         }

@@ -24,7 +24,11 @@ impl Client {
     ///   the grace window counted from `now_ms`;
     /// * a proposal is validated and queued for the next commit.
     ///
-    /// Errors leave the group unchanged. Typical peer errors: [`Error::WrongGroup`] (the
+    /// Errors leave the group's epoch and membership unchanged (a message that decrypted but
+    /// failed validation has still used up its message key). A commit refused here — e.g. one
+    /// adding a device with an invalid credential, which the delivery service nevertheless
+    /// accepted — leaves this device behind in the old epoch: surface it to the user, since the
+    /// device can no longer follow the group until it is re-added. Typical peer errors: [`Error::WrongGroup`] (the
     /// message names another group), [`Error::WrongEpoch`], [`Error::Replayed`] (decrypted
     /// before: MLS deletes each message key after use), [`Error::Tampered`],
     /// [`Error::UnknownSender`], [`Error::InvalidCredential`].

@@ -49,10 +49,6 @@ impl GroupId {
     pub(crate) fn to_openmls(&self) -> openmls::prelude::GroupId {
         openmls::prelude::GroupId::from_slice(&self.0)
     }
-
-    pub(crate) fn from_openmls(id: &openmls::prelude::GroupId) -> Self {
-        Self(id.as_slice().to_vec())
-    }
 }
 
 impl fmt::Debug for GroupId {

@@ -10,7 +10,7 @@ use super::kid::index_bits_for;
 use crate::codec::{Reader, Writer};
 use crate::error::{Error, Result};
 
-/// One MLS epoch's media key material: what a [`MediaKeys`] needs to encrypt and decrypt
+/// One MLS epoch's media key material: what a [`MediaKeys`](super::MediaKeys) needs to encrypt and decrypt
 /// frames in that epoch. Contains the epoch's SFrame base key — keep it on the device.
 #[derive(Clone)]
 pub struct MediaEpoch {
@@ -80,7 +80,7 @@ impl MediaEpoch {
         &self.members
     }
 
-    /// `S` for this epoch (see [`kid`]).
+    /// `S` for this epoch (see [`kid`](super::kid)).
     pub fn index_bits(&self) -> u8 {
         index_bits_for(self.members.last().copied().unwrap_or(0))
     }

@@ -271,11 +271,14 @@ impl MediaKeys {
         let frame =
             MediaFrameView::try_with_meta_data(&mut SingleUseCounter::new(ctr), payload, metadata)
                 .map_err(|e| Error::internal("sframe frame", e))?;
+        // Layout after encryption: metadata || header || ciphertext || tag; the metadata is
+        // dropped in place (free when there is none) instead of copying the frame out.
         let mut buf = Vec::with_capacity(metadata.len() + payload.len() + 32);
-        let view = frame
+        frame
             .encrypt_into(&sender.key, &mut buf)
             .map_err(|e| Error::internal("sframe encrypt", e))?;
-        Ok(view.sframe_cipher_text().to_vec())
+        buf.drain(..metadata.len());
+        Ok(buf)
     }
 
     /// Decrypts a frame from any member, current epoch or previous ones within their grace
@@ -332,12 +335,12 @@ impl MediaKeys {
             (None, Some(state)) => &state.key,
             (None, None) => return Err(Error::Internal("no sframe key".into())),
         };
+        // Layout after decryption: metadata || payload; drop the metadata in place.
         let mut out = Vec::with_capacity(frame.len() + metadata.len());
-        let payload = view
-            .decrypt_into(key, &mut out)
-            .map_err(|_| Error::Tampered { what: WHAT })?
-            .payload()
-            .to_vec();
+        view.decrypt_into(key, &mut out)
+            .map_err(|_| Error::Tampered { what: WHAT })?;
+        out.drain(..metadata.len());
+        let payload = out;
         if let Some(key) = derived {
             if keys.receivers.len() >= MAX_CACHED_RECEIVER_KEYS {
                 keys.receivers.clear();
