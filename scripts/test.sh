@@ -64,7 +64,11 @@ cargo test --workspace --doc --locked
 
 if [ -x crates/ting-e2ee/fuzz/smoke.sh ]; then
     step "fuzz targets: build and run briefly"
-    crates/ting-e2ee/fuzz/smoke.sh
+    if ! cargo fuzz --version >/dev/null 2>&1; then
+        cargo install --locked cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz
+    fi
+    SECONDS_PER_TARGET="${TING_FUZZ_SECONDS:-10}" CARGO_TARGET_DIR="$CARGO_TARGET_DIR-fuzz" \
+        crates/ting-e2ee/fuzz/smoke.sh
 fi
 
 if [ -x tests/interop/run.sh ]; then
