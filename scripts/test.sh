@@ -71,6 +71,10 @@ if [ -x crates/ting-e2ee/fuzz/smoke.sh ]; then
         crates/ting-e2ee/fuzz/smoke.sh
 fi
 
+step "no outbound connections (R10): server and clients in a loopback-only namespace"
+command -v strace >/dev/null || apt_install strace
+scripts/outbound-check.sh
+
 if [ -x tests/interop/run.sh ]; then
     step "native <-> wasm interop (ting-web in Node)"
     tests/interop/run.sh

@@ -26,6 +26,7 @@ pub mod files;
 pub mod leave;
 pub mod load;
 pub mod local;
+pub mod meeting;
 pub mod membership;
 pub mod sync;
 

@@ -65,6 +65,17 @@ pub enum ErrorCode {
     Unavailable,
     /// Something went wrong on the server; the details are in its log, not here.
     Internal,
+    /// The organisation's policy has this feature switched off.
+    FeatureDisabled,
+    /// The organisation's policy does not allow this caller or value (e.g. only administrators
+    /// may create rooms, or a retention outside the policy's bounds).
+    PolicyForbids,
+    /// A policy document was refused; nothing was stored. The message gives the reason.
+    InvalidPolicy,
+    /// A meeting SDP offer or answer could not be parsed or negotiated.
+    InvalidSdp,
+    /// The device is not in this room's meeting (answer, offer or leave without a join).
+    NotInMeeting,
 }
 
 impl ErrorCode {
@@ -98,6 +109,11 @@ impl ErrorCode {
         Self::OffsetMismatch,
         Self::Unavailable,
         Self::Internal,
+        Self::FeatureDisabled,
+        Self::PolicyForbids,
+        Self::InvalidPolicy,
+        Self::InvalidSdp,
+        Self::NotInMeeting,
     ];
 
     /// The stable string form, as it appears in JSON.
@@ -131,6 +147,11 @@ impl ErrorCode {
             Self::OffsetMismatch => "offset_mismatch",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
+            Self::FeatureDisabled => "feature_disabled",
+            Self::PolicyForbids => "policy_forbids",
+            Self::InvalidPolicy => "invalid_policy",
+            Self::InvalidSdp => "invalid_sdp",
+            Self::NotInMeeting => "not_in_meeting",
         }
     }
 
@@ -141,12 +162,16 @@ impl ErrorCode {
             | Self::InvalidInput
             | Self::InvalidKeyPackage
             | Self::InvalidSignatureKey
-            | Self::InvalidCommit => 400,
+            | Self::InvalidCommit
+            | Self::InvalidPolicy
+            | Self::InvalidSdp => 400,
             Self::Unauthenticated
             | Self::InvalidToken
             | Self::InvalidCredentials
             | Self::InvalidSetupToken => 401,
-            Self::Forbidden | Self::DeviceRevoked => 403,
+            Self::Forbidden | Self::DeviceRevoked | Self::FeatureDisabled | Self::PolicyForbids => {
+                403
+            }
             Self::NotFound
             | Self::UnknownUser
             | Self::UnknownDevice
@@ -158,7 +183,8 @@ impl ErrorCode {
             | Self::StaleEpoch
             | Self::DuplicateMessage
             | Self::BlobIncomplete
-            | Self::OffsetMismatch => 409,
+            | Self::OffsetMismatch
+            | Self::NotInMeeting => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,

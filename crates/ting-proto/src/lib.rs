@@ -21,6 +21,7 @@ pub mod ds;
 mod error;
 mod id;
 pub mod mls_wire;
+pub mod policy;
 pub mod ws;
 
 pub use crate::base64::Base64;

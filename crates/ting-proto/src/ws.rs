@@ -55,6 +55,72 @@ pub enum ClientMessage {
         /// Last processed sequence number.
         seq: u64,
     },
+    /// Join the room's meeting (starting it if nobody is in it) with an SDP offer; answered by
+    /// [`ServerEvent::MeetingJoined`] or an `error` (`unknown_room` for non-members,
+    /// `invalid_sdp`). One media session per connection and room.
+    MeetingJoin {
+        /// The room whose MLS group keys the meeting.
+        room_id: RoomId,
+        /// SDP offer (ICE-lite on the server; one host candidate comes back in the answer).
+        sdp: String,
+    },
+    /// Renegotiate (e.g. start or stop a screen share); answered by [`ServerEvent::MeetingAnswer`].
+    MeetingOffer {
+        /// Room.
+        room_id: RoomId,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// The answer to a [`ServerEvent::MeetingOffer`].
+    MeetingAnswer {
+        /// Room.
+        room_id: RoomId,
+        /// The `offer_id` of the offer answered.
+        offer_id: u64,
+        /// SDP answer.
+        sdp: String,
+    },
+    /// Announce this participant's mute state to the others (the server cannot see it).
+    MeetingMute {
+        /// Room.
+        room_id: RoomId,
+        /// Microphone muted.
+        audio: bool,
+        /// Camera off.
+        video: bool,
+    },
+    /// Leave the meeting; also implied when the WebSocket closes.
+    MeetingLeave {
+        /// Room.
+        room_id: RoomId,
+    },
+}
+
+/// A participant of a meeting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MeetingPeer {
+    /// Participant id in the meeting.
+    pub participant_id: u64,
+    /// Its device (whose MLS leaf keys its media).
+    pub device_id: DeviceId,
+}
+
+/// Why a participant's media session ended, in [`ServerEvent::MeetingEnded`] and
+/// [`ServerEvent::MeetingParticipantLeft`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum MeetingEndReason {
+    /// The participant left (or its WebSocket closed).
+    Left,
+    /// The device was removed from the room's MLS group.
+    Removed,
+    /// The media path went silent (ICE consent expired) or never came up.
+    Timeout,
+    /// The media session failed or was closed by the peer.
+    Closed,
 }
 
 /// A frame sent by the server.
@@ -99,6 +165,90 @@ pub enum ServerEvent {
     Welcome {
         /// The Welcome.
         welcome: Welcome,
+    },
+    /// The meeting admitted this connection: the SDP answer to [`ClientMessage::MeetingJoin`],
+    /// and who is already there.
+    MeetingJoined {
+        /// Room.
+        room_id: RoomId,
+        /// This participant's id in the meeting.
+        participant_id: u64,
+        /// SDP answer.
+        sdp: String,
+        /// Participants already in the meeting.
+        participants: Vec<MeetingPeer>,
+    },
+    /// The server renegotiates (new tracks to receive): reply with [`ClientMessage::MeetingAnswer`].
+    MeetingOffer {
+        /// Room.
+        room_id: RoomId,
+        /// Echo this in the answer.
+        offer_id: u64,
+        /// SDP offer.
+        sdp: String,
+    },
+    /// The answer to a [`ClientMessage::MeetingOffer`].
+    MeetingAnswer {
+        /// Room.
+        room_id: RoomId,
+        /// SDP answer.
+        sdp: String,
+    },
+    /// Someone joined the meeting.
+    MeetingParticipantJoined {
+        /// Room.
+        room_id: RoomId,
+        /// Their participant id.
+        participant_id: u64,
+        /// Their device (its MLS leaf keys their media).
+        device_id: DeviceId,
+    },
+    /// Someone's media session ended.
+    MeetingParticipantLeft {
+        /// Room.
+        room_id: RoomId,
+        /// Their participant id.
+        participant_id: u64,
+        /// Why.
+        reason: MeetingEndReason,
+    },
+    /// A participant published a track (`mid` names it in the SDP sent to each subscriber).
+    MeetingTrackPublished {
+        /// Room.
+        room_id: RoomId,
+        /// The publisher.
+        participant_id: u64,
+        /// The publisher's media id.
+        mid: String,
+        /// `audio` or `video`.
+        kind: String,
+    },
+    /// A track stopped.
+    MeetingTrackUnpublished {
+        /// Room.
+        room_id: RoomId,
+        /// The publisher.
+        participant_id: u64,
+        /// The publisher's media id.
+        mid: String,
+    },
+    /// A participant's announced mute state.
+    MeetingMuted {
+        /// Room.
+        room_id: RoomId,
+        /// Who.
+        participant_id: u64,
+        /// Microphone muted.
+        audio: bool,
+        /// Camera off.
+        video: bool,
+    },
+    /// This connection's own media session in the room ended.
+    MeetingEnded {
+        /// Room.
+        room_id: RoomId,
+        /// Why.
+        reason: MeetingEndReason,
     },
     /// An error about the last client frame; the connection stays open unless a close follows.
     Error {

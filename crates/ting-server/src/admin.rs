@@ -9,6 +9,7 @@ use clap::Subcommand;
 use ting_proto::{DeviceId, UserId};
 use ting_store::{NewUser, Store};
 
+use crate::audit::{Entry, Event};
 use crate::auth::password::{self, Cost};
 use crate::auth::{check_password, normalise_username, token};
 use crate::config::Config;
@@ -48,6 +49,23 @@ pub enum AdminCommand {
         /// Device id.
         device_id: String,
     },
+    /// The organisation policy.
+    Policy {
+        /// What to do.
+        #[command(subcommand)]
+        command: crate::policy::cli::PolicyCommand,
+    },
+    /// Write every stored field about one user to a JSON file (GDPR art. 15/20; audited).
+    ExportUser {
+        /// Login name.
+        username: String,
+        /// Output file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Include the (end-to-end encrypted) ciphertext of the user's messages.
+        #[arg(long)]
+        with_ciphertext: bool,
+    },
 }
 
 /// Runs one admin command, writing its report to `out`.
@@ -65,7 +83,8 @@ pub async fn run(
     result
 }
 
-fn now() -> i64 {
+/// Unix seconds now.
+pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -99,6 +118,14 @@ async fn find_user(store: &dyn Store, username: &str) -> anyhow::Result<ting_sto
         .user_by_username(&name)
         .await?
         .with_context(|| format!("no user named {name:?}"))
+}
+
+/// Opens the store named by the configuration.
+pub async fn open_store(config: &Config) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    std::fs::create_dir_all(&config.server.data_dir).ok();
+    ting_store::open(&config.database_url())
+        .await
+        .context("opening the database")
 }
 
 async fn execute(
@@ -135,6 +162,13 @@ async fn execute(
                     }
                     other => other.into(),
                 })?;
+            crate::audit::record(
+                store,
+                Entry::new(Event::UserCreated, now())
+                    .target_user(user.id)
+                    .details(serde_json::json!({ "admin": admin, "via": "cli" })),
+            )
+            .await?;
             writeln!(
                 out,
                 "created user {} ({}){}",
@@ -153,6 +187,13 @@ async fn execute(
                 .set_password_hash(user.id, &password::hash_async(pw, cost).await?)
                 .await?;
             let ended = store.delete_sessions_for_user(user.id).await?;
+            crate::audit::record(
+                store,
+                Entry::new(Event::PasswordReset, now())
+                    .target_user(user.id)
+                    .details(serde_json::json!({ "sessions_ended": ended, "via": "cli" })),
+            )
+            .await?;
             writeln!(
                 out,
                 "password of {} reset; {ended} session(s) ended",
@@ -200,11 +241,38 @@ async fn execute(
                 .parse()
                 .map_err(|_| anyhow::anyhow!("{device_id:?} is not a device id"))?;
             match store.revoke_device(id, now()).await {
-                Ok(true) => writeln!(out, "device {id} revoked")?,
+                Ok(true) => {
+                    let owner = store.device_by_id(id).await?.map(|d| d.user_id);
+                    let mut entry = Entry::new(Event::DeviceRevoked, now())
+                        .target(id)
+                        .details(serde_json::json!({ "via": "cli" }));
+                    if let Some(owner) = owner {
+                        entry = entry.target_user(owner);
+                    }
+                    crate::audit::record(store, entry).await?;
+                    writeln!(out, "device {id} revoked")?
+                }
                 Ok(false) => writeln!(out, "device {id} was already revoked")?,
                 Err(ting_store::Error::NotFound(_)) => bail!("no device with id {id}"),
                 Err(e) => return Err(e.into()),
             }
+        }
+        AdminCommand::Policy { command } => {
+            crate::policy::cli::run(config, store, command, now(), out).await?;
+        }
+        AdminCommand::ExportUser {
+            username,
+            out: path,
+            with_ciphertext,
+        } => {
+            let user = find_user(store, &username).await?;
+            crate::export::export_user(store, &user, with_ciphertext, &path, now()).await?;
+            writeln!(
+                out,
+                "everything stored about {} written to {}",
+                user.username,
+                path.display()
+            )?;
         }
     }
     Ok(())

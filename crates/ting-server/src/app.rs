@@ -14,7 +14,8 @@ use ting_proto::ErrorCode;
 use crate::error::ApiError;
 use crate::metrics::RequestLabels;
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, messages, openapi, rooms, setup, web, welcomes, ws,
+    auth, blobs, devices, health, key_packages, messages, openapi, policy, rooms, setup, web,
+    welcomes, ws,
 };
 use crate::state::AppState;
 
@@ -52,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .route("/blobs/{id}/status", get(blobs::status))
         .route("/welcomes", get(welcomes::list))
         .route("/welcomes/{room_id}", delete(welcomes::delete))
+        .route("/policy", get(policy::client))
+        .route("/admin/policy", get(policy::get).put(policy::set))
         .route("/ws", get(ws::upgrade))
         .route("/openapi.json", get(openapi::serve));
     Router::new()

@@ -32,6 +32,10 @@ pub struct Config {
     pub files: FilesConfig,
     /// Logging.
     pub log: LogConfig,
+    /// The audit log.
+    pub audit: AuditConfig,
+    /// Meetings: the media UDP socket.
+    pub media: MediaConfig,
 }
 
 /// `[server]`
@@ -195,6 +199,32 @@ impl Default for LogConfig {
     }
 }
 
+/// `[audit]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// Days audit records are kept; 0 = forever. Pruning keeps the chain verifiable.
+    pub retention_days: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 365,
+        }
+    }
+}
+
+/// `[media]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// UDP address for meeting media; empty = the IP of `server.listen`, any port.
+    pub udp_listen: String,
+    /// Address announced to participants as the ICE candidate; empty = the bound address.
+    pub advertise: String,
+}
+
 /// One line of documentation per configuration key, in file order.
 pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
@@ -289,6 +319,18 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
         "log.level",
         "Log filter, e.g. `info` or `ting_server=debug,info`. Logs never contain content or keys.",
+    ),
+    (
+        "audit.retention_days",
+        "Days audit records are kept (0 = forever); pruned records leave a hash anchor so the chain still verifies.",
+    ),
+    (
+        "media.udp_listen",
+        "UDP `ip:port` for meeting media (one socket for all meetings); empty = the IP of `server.listen`, port 0 = any free port.",
+    ),
+    (
+        "media.advertise",
+        "Address (`ip` or `ip:port`) participants send media to, e.g. behind NAT; empty = the bound address (required if `udp_listen` is a wildcard).",
     ),
 ];
 

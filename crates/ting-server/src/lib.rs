@@ -13,12 +13,17 @@
 
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod auth;
+pub mod compliance;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod hub;
+pub mod media;
 pub mod metrics;
+pub mod policy;
 pub mod queue;
 pub mod routes;
 pub mod serve;

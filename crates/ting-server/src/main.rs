@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use ting_server::admin::AdminCommand;
+use ting_server::audit::cli::AuditCommand;
+use ting_server::compliance::ComplianceCommand;
 use ting_server::config::{self, Config, Overrides};
 
 #[derive(Debug, Parser)]
@@ -68,6 +70,20 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// The hash-chained audit log.
+    Audit {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Compliance reporting.
+    Compliance {
+        #[command(flatten)]
+        config: ConfigArgs,
+        #[command(subcommand)]
+        command: ComplianceCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,8 +95,13 @@ enum ConfigCommand {
 }
 
 fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for directive in ting_server::media::QUIET_LOG_TARGETS {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -114,6 +135,31 @@ async fn main() -> anyhow::Result<()> {
             let config = config.load()?;
             init_logging("warn");
             ting_server::admin::run(&config, command, &mut std::io::stdout()).await
+        }
+        Command::Audit { config, command } => {
+            let config = config.load()?;
+            init_logging("warn");
+            let store = ting_server::admin::open_store(&config).await?;
+            let now = ting_server::admin::now();
+            let result =
+                ting_server::audit::cli::run(store.as_ref(), command, now, &mut std::io::stdout())
+                    .await;
+            store.close().await;
+            result
+        }
+        Command::Compliance { config, command } => {
+            let config = config.load()?;
+            init_logging("warn");
+            let store = ting_server::admin::open_store(&config).await?;
+            let result = ting_server::compliance::run(
+                &config,
+                store.as_ref(),
+                command,
+                &mut std::io::stdout(),
+            )
+            .await;
+            store.close().await;
+            result
         }
     }
 }

@@ -168,7 +168,29 @@ pub async fn sweep_retention(state: &AppState) -> anyhow::Result<(u64, usize)> {
             tracing::warn!(error = %e, blob = %id, "could not delete an expired blob file");
         }
     }
+    prune_audit(state, now).await?;
     Ok((messages, blobs.len()))
+}
+
+/// Deletes audit records older than `audit.retention_days` (the store keeps the last pruned
+/// record's hash as the chain's anchor) and records the pruning itself.
+async fn prune_audit(state: &AppState, now: i64) -> anyhow::Result<()> {
+    let days = state.config.audit.retention_days;
+    if days == 0 {
+        return Ok(());
+    }
+    let before = now.saturating_sub(i64::try_from(days.saturating_mul(86_400)).unwrap_or(i64::MAX));
+    let pruned = state.store.prune_audit(before, now).await?;
+    if pruned > 0 {
+        tracing::info!(pruned, "old audit records pruned");
+        crate::audit::record(
+            state.store.as_ref(),
+            crate::audit::Entry::new(crate::audit::Event::AuditPruned, now)
+                .details(serde_json::json!({ "records": pruned, "before": before })),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 fn spawn_retention_sweeper(state: AppState) {

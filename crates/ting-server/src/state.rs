@@ -168,6 +168,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Uploads in progress.
     pub uploads: Arc<Uploads>,
+    /// The meetings' media plane.
+    pub media: crate::media::Media,
 }
 
 impl AppState {
@@ -183,6 +185,7 @@ impl AppState {
             account_failures: SlidingWindow::new(config.auth.max_failures_per_account, window),
             address_attempts: SlidingWindow::new(config.auth.max_attempts_per_address, window),
         };
+        let media = crate::media::Media::start(&config);
         Self {
             config: Arc::new(config),
             store,
@@ -193,6 +196,7 @@ impl AppState {
             setup: Arc::new(SetupGate::default()),
             shutdown,
             uploads: Arc::new(Uploads::default()),
+            media,
         }
     }
 

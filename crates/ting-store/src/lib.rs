@@ -2,7 +2,9 @@
 //!
 //! [`Store`] is the one interface the server uses; it is split into small traits by concern
 //! ([`UserStore`], [`DeviceStore`], [`SessionStore`], [`KeyPackageStore`], and for the Delivery
-//! Service [`RoomStore`], [`MessageStore`], [`BlobStore`]). Two implementations
+//! Service [`RoomStore`], [`MessageStore`], [`BlobStore`]; for governance [`PolicyStore`],
+//! [`AuditStore`] and [`SubjectStore`], see [`governance`]). Every stored column is declared in
+//! [`inventory`], with purpose, retention and whether the host can read it. Two implementations
 //! exist: embedded SQLite (the single-machine default) and PostgreSQL (for several nodes). Both
 //! run the same migrations' schema and pass the same conformance suite ([`conformance`]).
 //!
@@ -28,6 +30,8 @@
 pub mod conformance;
 mod delivery;
 mod ds;
+pub mod governance;
+pub mod inventory;
 mod migrations;
 mod model;
 mod open;
@@ -38,6 +42,10 @@ mod sqlite;
 pub use crate::ds::{
     AppendOutcome, Blob, BlobStore, CommitEffects, MessageKind, MessageStore, NewMessage, NewRoom,
     PendingWelcome, Room, RoomDevice, RoomKind, RoomStore, StoredMessage,
+};
+pub use crate::governance::{
+    AuditAnchor, AuditRecord, AuditStore, ChainBreak, ChainReport, ChainVerifier, NewAuditRecord,
+    PolicyStore, SentMessage, StoredPolicy, SubjectStore, verify_audit,
 };
 pub use crate::model::{Device, KeyPackageClaim, NewDevice, NewUser, Session, User};
 pub use crate::open::{Backend, open};
@@ -159,10 +167,21 @@ pub trait KeyPackageStore: Send + Sync {
 /// The whole store the server uses.
 #[async_trait]
 pub trait Store:
-    UserStore + DeviceStore + SessionStore + KeyPackageStore + RoomStore + MessageStore + BlobStore
+    UserStore
+    + DeviceStore
+    + SessionStore
+    + KeyPackageStore
+    + RoomStore
+    + MessageStore
+    + BlobStore
+    + PolicyStore
+    + AuditStore
+    + SubjectStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;
+    /// Every `(table, column)` of the live schema, sorted (for the data inventory check).
+    async fn schema_columns(&self) -> Result<Vec<(String, String)>>;
     /// Cheap liveness check (e.g. `SELECT 1`).
     async fn ping(&self) -> Result<()>;
     /// Waits for in-flight writes and closes the connections.

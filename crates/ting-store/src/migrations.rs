@@ -24,6 +24,11 @@ const SQLITE: &[Embedded] = &[
         "delivery",
         include_str!("../migrations/sqlite/0002_delivery.sql"),
     ),
+    (
+        3,
+        "policy_audit",
+        include_str!("../migrations/sqlite/0003_policy_audit.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -36,6 +41,11 @@ const POSTGRES: &[Embedded] = &[
         2,
         "delivery",
         include_str!("../migrations/postgres/0002_delivery.sql"),
+    ),
+    (
+        3,
+        "policy_audit",
+        include_str!("../migrations/postgres/0003_policy_audit.sql"),
     ),
 ];
 
@@ -53,6 +63,11 @@ fn migrator(list: &[Embedded]) -> Migrator {
             })
             .collect(),
     )
+}
+
+/// The SQLite migrations' SQL, in order (the data inventory is parsed from their comments).
+pub(crate) fn sqlite_sql() -> impl Iterator<Item = &'static str> {
+    SQLITE.iter().map(|&(_, _, sql)| sql)
 }
 
 /// The SQLite migrations.

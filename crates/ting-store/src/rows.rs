@@ -272,6 +272,8 @@ fn conflict_label(constraint: &str) -> Option<&'static str> {
         ("rooms_pkey", "room_id"),
         ("messages_room_id_id_key", "message_id"),
         ("blobs_pkey", "blob_id"),
+        ("policies_pkey", "policy"),
+        ("audit_log_pkey", "audit"),
         // SQLite column lists (see migrations/sqlite).
         ("users.username", "username"),
         ("users.id", "user_id"),
@@ -281,6 +283,8 @@ fn conflict_label(constraint: &str) -> Option<&'static str> {
         ("rooms.id", "room_id"),
         ("messages.room_id, messages.id", "message_id"),
         ("blobs.id", "blob_id"),
+        ("policies.revision", "policy"),
+        ("audit_log.seq", "audit"),
     ];
     LABELS
         .iter()

@@ -209,6 +209,12 @@ conformance! {
     message_retention => MessageRetention,
     blobs_round_trip => BlobsRoundTrip,
     blob_expiry => BlobExpiry,
+    policies => Policies,
+    audit_chain => AuditChain,
+    audit_prune => AuditPrune,
+    audit_concurrent => AuditConcurrent,
+    subject_export => SubjectExport,
+    inventory_matches_schema => InventoryMatchesSchema,
     ping => Ping,
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ting_client::load::{ChatOptions, ServerUnderTest, run_chat};
+use ting_client::load::{AckMode, ChatOptions, ServerUnderTest, run_chat};
 
 /// Load generator for a Ting server on 127.0.0.1 (it refuses any other address).
 #[derive(Debug, Parser)]
@@ -46,6 +46,10 @@ struct ChatArgs {
     /// One-time KeyPackages each device publishes.
     #[arg(long, default_value_t = 2)]
     key_packages: usize,
+    /// When receivers acknowledge over the WebSocket: after each message (like the SDK), or
+    /// once the stream has nothing more ready.
+    #[arg(long, value_enum, default_value_t = Ack::Each)]
+    ack: Ack,
     /// Skip the plaintext baseline phase.
     #[arg(long)]
     no_baseline: bool,
@@ -89,6 +93,12 @@ struct ChatArgs {
     json: Option<PathBuf>,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Ack {
+    Each,
+    Coalesce,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let Command::Chat(args) = Cli::parse().command;
@@ -110,6 +120,10 @@ async fn chat(args: ChatArgs) -> anyhow::Result<bool> {
         rate: args.rate,
         text_bytes: args.text_bytes,
         key_packages: args.key_packages,
+        ack: match args.ack {
+            Ack::Each => AckMode::Each,
+            Ack::Coalesce => AckMode::Coalesce,
+        },
         baseline: !args.no_baseline,
         phase_timeout_secs: args.duration_secs,
         setup_timeout_secs: args.setup_timeout_secs,
@@ -143,7 +157,10 @@ async fn chat(args: ChatArgs) -> anyhow::Result<bool> {
         (None, None) => anyhow::bail!("give --spawn-server PATH or --server URL"),
     };
     eprintln!("server {} (pid {})", server.url, server.pid);
-    let result = run_chat(&opts, &server, &|m| eprintln!("… {m}")).await;
+    let result = tokio::select! {
+        r = run_chat(&opts, &server, &|m| eprintln!("… {m}")) => r.map_err(anyhow::Error::from),
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
     server.stop().await;
     if let Some(d) = fresh_dir.filter(|_| !args.keep_data) {
         let _ = std::fs::remove_dir_all(d);

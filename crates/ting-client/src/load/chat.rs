@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::api::Api;
 use crate::error::{Error, Result};
-use crate::load::flow::{DeviceOutcome, Mode, Plan, marker_text, run_device};
+use crate::load::flow::{AckMode, DeviceOutcome, Mode, Plan, marker_text, run_device};
 use crate::load::report::{ChatReport, Memory, PhaseReport, Ratios, RunConfig, SetupTimes};
 use crate::load::server::{ProcSample, ServerUnderTest, clock_ticks_per_sec};
 use crate::load::setup::{self, LoadDevice, group_id};
@@ -39,6 +39,8 @@ pub struct ChatOptions {
     pub text_bytes: usize,
     /// One-time KeyPackages each device publishes.
     pub key_packages: usize,
+    /// When receivers acknowledge.
+    pub ack: AckMode,
     /// Run the plaintext baseline phase before the encrypted one.
     pub baseline: bool,
     /// Time cap of each load phase, seconds.
@@ -60,6 +62,7 @@ impl Default for ChatOptions {
             rate: 100.0,
             text_bytes: 100,
             key_packages: 2,
+            ack: AckMode::Each,
             baseline: true,
             phase_timeout_secs: 120,
             setup_timeout_secs: 600,
@@ -111,12 +114,12 @@ pub fn room_layout(devices: u32, room_size: u32) -> Vec<Vec<u32>> {
             _ => rooms.push(vec![i]),
         }
     }
-    if rooms.len() > 1 && rooms.last().is_some_and(|r| r.len() < 2) {
-        if let Some(last) = rooms.pop() {
-            if let Some(prev) = rooms.last_mut() {
-                prev.extend(last);
-            }
-        }
+    if rooms.len() > 1
+        && rooms.last().is_some_and(|r| r.len() < 2)
+        && let Some(last) = rooms.pop()
+        && let Some(prev) = rooms.last_mut()
+    {
+        prev.extend(last);
     }
     rooms
 }
@@ -254,6 +257,7 @@ pub async fn run_chat(
             target_rate: opts.rate,
             text_bytes: opts.text_bytes,
             payload_bytes,
+            ack: opts.ack,
             server_pid: server.pid,
             clock_ticks_per_sec: ticks,
         },
@@ -289,6 +293,7 @@ async fn run_phase(
     let start = Instant::now() + LEAD;
     let plan = Arc::new(Plan {
         mode,
+        ack: opts.ack,
         messages: opts.messages,
         interval: Duration::from_secs_f64(n as f64 / opts.rate),
         devices: n as u32,

@@ -20,7 +20,7 @@ use ting_proto::{Base64, MessageId, RoomId};
 use tokio::time::{Instant, sleep_until};
 
 use crate::error::{Error, Result};
-use crate::load::setup::{LoadDevice, group_id, next_event, now_ms, send_frame};
+use crate::load::setup::{LoadDevice, Ws, group_id, next_event, now_ms, send_frame};
 use crate::load::stats::{Delivery, Integrity, Latencies, OrderCheck};
 
 /// What travels in a load message.
@@ -33,10 +33,21 @@ pub enum Mode {
     E2ee,
 }
 
+/// When a receiver acknowledges deliveries over its WebSocket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckMode {
+    /// After every message, as the SDK's follow mode does.
+    Each,
+    /// Once the stream has nothing more ready: one ack covers everything processed so far.
+    Coalesce,
+}
+
 /// The schedule all devices share in one phase.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub(crate) mode: Mode,
+    pub(crate) ack: AckMode,
     /// Messages each device sends.
     pub(crate) messages: u64,
     /// Time between two sends of one device.
@@ -100,10 +111,21 @@ pub(crate) async fn run_device(
     mut dev: LoadDevice,
     plan: Arc<Plan>,
 ) -> (LoadDevice, DeviceOutcome) {
+    let me = dev.index;
     let mut out = DeviceOutcome::default();
-    if let Err(e) = drive(&mut dev, &plan, &mut out).await {
+    let mut rx = Receiver {
+        check: OrderCheck::new(
+            dev.peers.iter().map(|(_, i)| *i).filter(|i| *i != me),
+            plan.messages,
+        ),
+        own_echoes: 0,
+    };
+    // Whatever happens, everything expected and not delivered counts as missing.
+    if let Err(e) = drive(&mut dev, &plan, &mut rx, &mut out).await {
         out.error = Some(e.to_string());
     }
+    out.integrity = rx.check.finish();
+    out.finished_after = plan.start.elapsed();
     (dev, out)
 }
 
@@ -112,39 +134,39 @@ struct Receiver {
     own_echoes: u64,
 }
 
-async fn drive(dev: &mut LoadDevice, plan: &Plan, out: &mut DeviceOutcome) -> Result<()> {
+async fn drive(
+    dev: &mut LoadDevice,
+    plan: &Plan,
+    rx: &mut Receiver,
+    out: &mut DeviceOutcome,
+) -> Result<()> {
     let room = dev
         .room
         .ok_or_else(|| Error::Usage("device has no room".into()))?;
     let me = dev.index;
-    let mut rx = Receiver {
-        check: OrderCheck::new(
-            dev.peers.iter().map(|(_, i)| *i).filter(|i| *i != me),
-            plan.messages,
-        ),
-        own_echoes: 0,
-    };
     let offset = plan
         .interval
         .mul_f64(f64::from(me % plan.devices.max(1)) / f64::from(plan.devices.max(1)));
     let mut next_send = plan.start + offset;
     let mut pending: Option<Pending> = None;
-    let result = loop {
+    let mut ack_due: Option<(RoomId, u64)> = None;
+    loop {
+        let Some(ws) = dev.ws.as_mut() else {
+            return Err(Error::Usage("not connected".into()));
+        };
         if out.sent == plan.messages
             && pending.is_none()
             && rx.check.complete()
             && rx.own_echoes >= plan.messages
         {
-            break Ok(());
+            return flush_ack(ws, &mut ack_due).await;
         }
         let can_send = out.sent < plan.messages && pending.is_none();
-        let Some(ws) = dev.ws.as_mut() else {
-            break Err(Error::Usage("not connected".into()));
-        };
         tokio::select! {
+            biased;
             _ = sleep_until(plan.deadline) => {
                 out.timed_out = true;
-                break Ok(());
+                return flush_ack(ws, &mut ack_due).await;
             }
             res = async {
                 match pending.as_mut() {
@@ -167,18 +189,28 @@ async fn drive(dev: &mut LoadDevice, plan: &Plan, out: &mut DeviceOutcome) -> Re
             }
             ev = next_event(ws) => {
                 if let ServerEvent::Message { message } = ev? {
-                    receive(dev, plan, &message, &mut rx, out);
-                    let ack = ClientMessage::Ack { room_id: message.room_id, seq: message.seq };
-                    if let Some(ws) = dev.ws.as_mut() {
-                        send_frame(ws, &ack).await?;
+                    receive(dev, plan, &message, rx, out);
+                    ack_due = Some((message.room_id, message.seq));
+                    if plan.ack == AckMode::Each
+                        && let Some(ws) = dev.ws.as_mut()
+                    {
+                        flush_ack(ws, &mut ack_due).await?;
                     }
                 }
             }
+            _ = std::future::ready(()), if ack_due.is_some() => {
+                flush_ack(ws, &mut ack_due).await?;
+            }
         }
-    };
-    out.integrity = rx.check.finish();
-    out.finished_after = plan.start.elapsed();
-    result
+    }
+}
+
+/// Sends the due acknowledgement, if any.
+async fn flush_ack(ws: &mut Ws, due: &mut Option<(RoomId, u64)>) -> Result<()> {
+    match due.take() {
+        Some((room_id, seq)) => send_frame(ws, &ClientMessage::Ack { room_id, seq }).await,
+        None => Ok(()),
+    }
 }
 
 /// Builds message `n` of this device.

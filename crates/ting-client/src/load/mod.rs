@@ -29,6 +29,6 @@ mod setup;
 pub mod stats;
 
 pub use chat::{ChatOptions, run_chat};
-pub use flow::Mode;
+pub use flow::{AckMode, Mode};
 pub use report::{ChatReport, PhaseReport};
 pub use server::ServerUnderTest;

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::load::flow::Mode;
+use crate::load::flow::{AckMode, Mode};
 use crate::load::stats::{Integrity, LatencySummary};
 
 /// A whole `ting-load chat` run.
@@ -43,6 +43,8 @@ pub struct RunConfig {
     /// Size of one MLS application message carrying such a text (the plain baseline sends this
     /// many bytes too).
     pub payload_bytes: usize,
+    /// When receivers acknowledge.
+    pub ack: AckMode,
     /// Server process id.
     pub server_pid: u32,
     /// Clock ticks per second used to convert `/proc` CPU times.
@@ -186,8 +188,13 @@ impl fmt::Display for ChatReport {
         )?;
         writeln!(
             f,
-            "  message: {} B text, {} B MLS ciphertext on the wire (before base64/JSON)",
-            c.text_bytes, c.payload_bytes
+            "  message: {} B text, {} B MLS ciphertext on the wire (before base64/JSON); acks: {}",
+            c.text_bytes,
+            c.payload_bytes,
+            match c.ack {
+                AckMode::Each => "one per message",
+                AckMode::Coalesce => "coalesced",
+            }
         )?;
         let s = &self.setup;
         writeln!(

@@ -39,7 +39,7 @@ pub struct ServerUnderTest {
 
 impl ServerUnderTest {
     /// Spawns `ting serve --listen 127.0.0.1:0` with data in `data_dir`; its log (stderr) goes
-    /// to `data_dir/../<name>.log`.
+    /// next to it, to `<data_dir>.log`.
     pub async fn spawn(ting_bin: &Path, data_dir: &Path, log_level: &str) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(io("creating the data directory"))?;
         let log = std::fs::File::create(data_dir.with_extension("log"))

@@ -226,10 +226,10 @@ async fn join(dev: &mut LoadDevice, room: RoomId) -> Result<()> {
         .ok_or_else(|| Error::Usage("not connected".into()))?;
     let welcome = tokio::time::timeout(EVENT_TIMEOUT, async {
         loop {
-            if let ServerEvent::Welcome { welcome } = next_event(ws).await? {
-                if welcome.room_id == room {
-                    return Ok::<_, Error>(welcome);
-                }
+            if let ServerEvent::Welcome { welcome } = next_event(ws).await?
+                && welcome.room_id == room
+            {
+                return Ok::<_, Error>(welcome);
             }
         }
     })

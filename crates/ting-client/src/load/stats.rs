@@ -245,7 +245,8 @@ mod tests {
         merged.merge(one);
         merged.merge(l);
         assert_eq!(merged.len(), 101);
-        assert_eq!(merged.percentile(1.0), Some(7));
+        assert_eq!(merged.percentile(0.5), Some(7), "rank ceil(0.505) = 1");
+        assert_eq!(merged.percentile(1.0), Some(1_000), "rank ceil(1.01) = 2");
     }
 
     #[test]

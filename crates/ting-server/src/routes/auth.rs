@@ -8,6 +8,7 @@ use ting_proto::ws::close_code;
 use ting_proto::{DeviceId, ErrorCode};
 use ting_store::{NewDevice, Session};
 
+use crate::audit::{self, Entry, Event};
 use crate::auth::{normalise_username, password, token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, ClientAddr, Json};
@@ -81,9 +82,18 @@ pub async fn login(
         state.password_cost(),
     )
     .await;
+    let known = user.as_ref().map(|u| u.id);
     let Some(user) = user.filter(|_| ok) else {
         state.limiters.account_failures.record(&username, now);
         state.metrics.login("failure");
+        let mut entry = Entry::new(Event::LoginFailed, state.clock.now_unix()).client(addr.0);
+        entry = match known {
+            Some(id) => entry
+                .target_user(id)
+                .details(serde_json::json!({ "reason": "wrong_password" })),
+            None => entry.details(serde_json::json!({ "reason": "unknown_user" })),
+        };
+        audit::record(state.store.as_ref(), entry).await?;
         return Err(ApiError::new(
             ErrorCode::InvalidCredentials,
             "wrong username or password",
@@ -123,6 +133,26 @@ pub async fn login(
         })
         .await?;
     state.metrics.login("success");
+    if is_new {
+        audit::record(
+            state.store.as_ref(),
+            Entry::new(Event::DeviceAdded, now_unix)
+                .actor(user.id, Some(device.id))
+                .target_user(user.id)
+                .target(device.id)
+                .client(addr.0),
+        )
+        .await?;
+    }
+    audit::record(
+        state.store.as_ref(),
+        Entry::new(Event::LoginSucceeded, now_unix)
+            .actor(user.id, Some(device.id))
+            .target_user(user.id)
+            .client(addr.0)
+            .details(serde_json::json!({ "new_device": is_new })),
+    )
+    .await?;
     tracing::info!(user = %user.id, device = %device.id, new_device = is_new, "login");
     Ok(axum::Json(LoginResponse {
         token,
@@ -152,6 +182,14 @@ pub async fn logout_all(
     auth: Auth,
 ) -> ApiResult<axum::Json<SessionsRevoked>> {
     let revoked = state.store.delete_sessions_for_user(auth.user.id).await?;
+    audit::record(
+        state.store.as_ref(),
+        Entry::new(Event::LogoutAll, state.clock.now_unix())
+            .actor(auth.user.id, Some(auth.device.id))
+            .target_user(auth.user.id)
+            .details(serde_json::json!({ "sessions": revoked })),
+    )
+    .await?;
     state.hub.to_user(
         auth.user.id,
         Delivery::Close(close_code::SESSION_ENDED, "signed out everywhere"),

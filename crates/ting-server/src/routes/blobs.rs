@@ -68,7 +68,17 @@ pub async fn create(
     Json(req): Json<CreateBlob>,
 ) -> ApiResult<(StatusCode, axum::Json<BlobInfo>)> {
     let (room, _) = require_member(&state, &room, &auth).await?;
-    let max = state.config.files.max_blob_bytes;
+    let features = crate::routes::policy::effective(&state)
+        .await?
+        .policy
+        .features;
+    if !features.file_sharing {
+        return Err(ApiError::new(
+            ErrorCode::FeatureDisabled,
+            "file sharing is switched off by this server's policy",
+        ));
+    }
+    let max = features.max_file_bytes;
     if req.size > max {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,

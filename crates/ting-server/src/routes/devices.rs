@@ -51,6 +51,15 @@ pub async fn revoke_own(
         .await?
     {
         announce_revocation(&state, &device);
+        crate::audit::record(
+            state.store.as_ref(),
+            crate::audit::Entry::new(crate::audit::Event::DeviceRevoked, state.clock.now_unix())
+                .actor(auth.user.id, Some(auth.device.id))
+                .target_user(device.user_id)
+                .target(device.id)
+                .details(serde_json::json!({ "via": "api" })),
+        )
+        .await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

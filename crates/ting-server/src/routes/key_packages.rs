@@ -42,8 +42,13 @@ pub async fn upload(
             format!("at most {MAX_KEY_PACKAGES_PER_UPLOAD} KeyPackages per upload"),
         ));
     }
+    let allowed = crate::routes::policy::effective(&state)
+        .await?
+        .policy
+        .mls
+        .allowed_ciphersuites;
     for (i, kp) in req.key_packages.iter().enumerate() {
-        let info = check(&state, &auth, kp, &format!("key_packages[{i}]"))?;
+        let info = check(&state, &auth, &allowed, kp, &format!("key_packages[{i}]"))?;
         if info.last_resort {
             return Err(invalid(format!(
                 "key_packages[{i}] carries the last_resort extension; send it as last_resort"
@@ -51,7 +56,7 @@ pub async fn upload(
         }
     }
     if let Some(kp) = &req.last_resort {
-        let info = check(&state, &auth, kp, "last_resort")?;
+        let info = check(&state, &auth, &allowed, kp, "last_resort")?;
         if !info.last_resort {
             return Err(invalid(
                 "last_resort lacks the last_resort extension".into(),
@@ -104,7 +109,13 @@ fn invalid(message: String) -> ApiError {
     ApiError::new(ErrorCode::InvalidKeyPackage, message)
 }
 
-fn check(state: &AppState, auth: &Auth, kp: &Base64, what: &str) -> ApiResult<KeyPackageInfo> {
+fn check(
+    state: &AppState,
+    auth: &Auth,
+    allowed: &[u16],
+    kp: &Base64,
+    what: &str,
+) -> ApiResult<KeyPackageInfo> {
     let bytes = kp.as_slice();
     if bytes.len() > MAX_KEY_PACKAGE_LEN {
         return Err(invalid(format!(
@@ -113,15 +124,11 @@ fn check(state: &AppState, auth: &Auth, kp: &Base64, what: &str) -> ApiResult<Ke
     }
     let info = parse_key_package_message(bytes)
         .map_err(|e| invalid(format!("{what} is not an MLS KeyPackage: {e}")))?;
-    if !state
-        .config
-        .mls
-        .allowed_ciphersuites
-        .contains(&info.cipher_suite)
-    {
+    if !allowed.contains(&info.cipher_suite) {
+        // `invalid_key_package` (not `policy_forbids`): clients already handle it per package.
         return Err(invalid(format!(
-            "{what} uses ciphersuite {:#06x}, which this server does not allow (allowed: {:?})",
-            info.cipher_suite, state.config.mls.allowed_ciphersuites
+            "{what} uses ciphersuite {:#06x}, which this server's policy does not allow (allowed: {allowed:?})",
+            info.cipher_suite
         )));
     }
     if info.signature_key != auth.device.signature_key {

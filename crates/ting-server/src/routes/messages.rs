@@ -210,6 +210,12 @@ async fn fan_out(
                 .to_device(*device, Delivery::Welcome(Arc::new(welcome)));
         }
     }
+    if let Some(effects) = effects {
+        // Removed devices lose their media session in the room's meeting at once.
+        state
+            .media
+            .remove_devices(stored.room_id, effects.removed.clone());
+    }
     state
         .hub
         .to_devices(devices, Delivery::Message(Arc::new(stored)));

@@ -7,6 +7,7 @@ pub mod health;
 pub mod key_packages;
 pub mod messages;
 pub mod openapi;
+pub mod policy;
 pub mod rooms;
 pub mod setup;
 pub mod web;

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, messages, rooms, setup, welcomes, ws,
+    auth, blobs, devices, health, key_packages, messages, policy, rooms, setup, welcomes, ws,
 };
 
 /// The OpenAPI document.
@@ -19,6 +19,7 @@ use crate::routes::{
         rooms::create, rooms::list, rooms::get, rooms::update, rooms::members,
         messages::send, messages::page, messages::ack, welcomes::list, welcomes::delete,
         blobs::create, blobs::status, blobs::upload, blobs::download,
+        policy::client, policy::get, policy::set,
     ),
     components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
     modifiers(&BearerAuth)

@@ -10,8 +10,10 @@ use ting_proto::ds::{
 use ting_proto::{Base64, ErrorCode, RoomId};
 use ting_store::{NewRoom, Room, RoomDevice};
 
+use crate::audit::{self, Entry, Event};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json};
+use crate::policy::RetentionBounds;
 use crate::state::AppState;
 
 /// Longest retention a room may ask for (ten years).
@@ -80,6 +82,25 @@ fn check_retention(r: Option<i64>) -> ApiResult<()> {
     }
 }
 
+/// Refuses a retention beyond the policy's maximum for the room type (`None` = forever).
+fn check_policy_retention(bounds: RetentionBounds, r: Option<i64>) -> ApiResult<()> {
+    let max = bounds.max_secs;
+    if max > 0 && r.is_none_or(|s| s > max) {
+        return Err(ApiError::new(
+            ErrorCode::PolicyForbids,
+            format!("the policy limits this room type's retention to at most {max} seconds"),
+        ));
+    }
+    Ok(())
+}
+
+fn store_kind(kind: RoomKind) -> ting_store::RoomKind {
+    match kind {
+        RoomKind::Room => ting_store::RoomKind::Room,
+        RoomKind::Direct => ting_store::RoomKind::Direct,
+    }
+}
+
 /// Creates a room with the calling device as its only member at epoch 0. The client then
 /// creates the MLS group with the returned id and adds others by commits.
 #[utoipa::path(post, path = "/api/v1/rooms", tag = "rooms", security(("bearer" = [])), request_body = CreateRoom,
@@ -90,23 +111,37 @@ pub async fn create(
     Json(req): Json<CreateRoom>,
 ) -> ApiResult<(StatusCode, axum::Json<RoomInfo>)> {
     check_retention(req.retention_secs)?;
-    let default = state.config.delivery.default_retention_secs;
+    let policy = crate::routes::policy::effective(&state).await?.policy;
+    if !policy.permissions.create_rooms.allows(auth.user.is_admin) {
+        return Err(ApiError::new(
+            ErrorCode::PolicyForbids,
+            "the policy lets only administrators create rooms",
+        ));
+    }
+    let bounds = policy.retention_for(store_kind(req.kind));
+    let default = bounds.default_secs;
     let retention_secs = req.retention_secs.or((default > 0).then_some(default));
+    check_policy_retention(bounds, retention_secs)?;
+    let now = state.clock.now_unix();
     let room = state
         .store
         .create_room(NewRoom {
             id: RoomId::random(),
-            kind: match req.kind {
-                RoomKind::Room => ting_store::RoomKind::Room,
-                RoomKind::Direct => ting_store::RoomKind::Direct,
-            },
+            kind: store_kind(req.kind),
             created_by: auth.user.id,
             creator_device: auth.device.id,
-            created_at: state.clock.now_unix(),
+            created_at: now,
             retention_secs,
         })
         .await?;
     tracing::info!(room = %room.id, user = %auth.user.id, "room created");
+    audit::record(
+        state.store.as_ref(),
+        Entry::new(Event::RoomCreated, now)
+            .actor(auth.user.id, Some(auth.device.id))
+            .target(room.id),
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(room_info(&room, 0))))
 }
 
@@ -148,6 +183,8 @@ pub async fn update(
 ) -> ApiResult<axum::Json<RoomInfo>> {
     check_retention(req.retention_secs)?;
     let (room, _) = require_member(&state, &id, &auth).await?;
+    let policy = crate::routes::policy::effective(&state).await?.policy;
+    check_policy_retention(policy.retention_for(room.kind), req.retention_secs)?;
     state
         .store
         .set_retention(room.id, req.retention_secs)

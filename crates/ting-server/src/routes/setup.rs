@@ -56,6 +56,14 @@ pub async fn setup(
         )
     })?;
     state.setup.disarm();
+    crate::audit::record(
+        state.store.as_ref(),
+        crate::audit::Entry::new(crate::audit::Event::SetupCompleted, created.created_at)
+            .actor(created.id, None)
+            .target_user(created.id)
+            .client(addr.0),
+    )
+    .await?;
     tracing::info!(user = %created.id, "first administrator created");
     Ok((
         axum::http::StatusCode::CREATED,

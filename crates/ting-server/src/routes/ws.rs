@@ -85,10 +85,18 @@ async fn run(state: AppState, mut socket: WebSocket, bearer: Option<String>) {
     );
     state.metrics.ws_connections.inc();
     let span = tracing::info_span!("ws", user = %auth.user.id, device = %auth.device.id);
-    let _enter = span.enter();
-    tracing::debug!("connected");
-    let reason = serve(&state, &mut socket, &auth, rx).await;
-    tracing::debug!(code = reason.0, "disconnected");
+    // Instrumented, not entered: a guard held across `.await` would leak the span into
+    // whatever else runs on this thread (e.g. the media task).
+    let reason = tracing::Instrument::instrument(
+        async {
+            tracing::debug!("connected");
+            let reason = serve(&state, &mut socket, &auth, rx).await;
+            tracing::debug!(code = reason.0, "disconnected");
+            reason
+        },
+        span,
+    )
+    .await;
     state.hub.unregister(conn);
     state.metrics.ws_connections.dec();
     close(&mut socket, reason.0, reason.1).await;
@@ -102,7 +110,7 @@ async fn first_frame_token(socket: &mut WebSocket) -> Option<String> {
     let Message::Text(t) = msg else { return None };
     match serde_json::from_str::<ClientMessage>(&t).ok()? {
         ClientMessage::Auth { token } => Some(token),
-        ClientMessage::Ping | ClientMessage::Ack { .. } => None,
+        _ => None,
     }
 }
 
@@ -138,9 +146,13 @@ async fn serve(
     let mut last_heard = Instant::now();
     let shutdown = wait_for_shutdown(state.shutdown.clone());
     tokio::pin!(shutdown);
+    let mut meetings = crate::media::Connection::new(&state.media, auth.device.id);
     loop {
         tokio::select! {
             _ = &mut shutdown => return (close_code::GOING_AWAY, "server shutting down"),
+            Some(ev) = meetings.recv() => {
+                if socket.send(text(&ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
+            }
             delivery = rx.recv() => match delivery {
                 Some(Delivery::Event(ev)) => {
                     if socket.send(text(&ev)).await.is_err() { return (close_code::GOING_AWAY, "send failed") }
@@ -193,6 +205,13 @@ async fn serve(
                             }
                         }
                         Ok(ClientMessage::Auth { .. }) | Err(_) => return (close_code::PROTOCOL_ERROR, "unexpected message"),
+                        Ok(meeting) => {
+                            if let Some(ev) = meetings.handle(state, meeting).await
+                                && socket.send(text(&ev)).await.is_err()
+                            {
+                                return (close_code::GOING_AWAY, "send failed");
+                            }
+                        }
                     },
                     Message::Binary(_) => return (close_code::PROTOCOL_ERROR, "binary frames are not accepted"),
                     Message::Close(_) => return (close_code::NORMAL, "bye"),

@@ -14,6 +14,7 @@
 mod blobs;
 mod commits;
 mod devices;
+mod governance;
 mod key_packages;
 mod messages;
 mod rooms;
@@ -95,6 +96,18 @@ pub enum Case {
     BlobsRoundTrip,
     /// Expired blobs and stale incomplete uploads are deleted and their ids returned.
     BlobExpiry,
+    /// Policy revisions are numbered from 1, the newest is current, history is kept.
+    Policies,
+    /// Audit records chain from the genesis, page in order and verify.
+    AuditChain,
+    /// Pruning deletes a prefix and leaves an anchor the rest verifies from.
+    AuditPrune,
+    /// Concurrent audit appends form one linear chain.
+    AuditConcurrent,
+    /// Sessions, memberships, sent messages and blobs of one user are found.
+    SubjectExport,
+    /// Every column of the migrated schema is in the data inventory, and vice versa (R15).
+    InventoryMatchesSchema,
     /// `ping` works and `backend` answers.
     Ping,
 }
@@ -131,6 +144,12 @@ impl Case {
         Case::MessageRetention,
         Case::BlobsRoundTrip,
         Case::BlobExpiry,
+        Case::Policies,
+        Case::AuditChain,
+        Case::AuditPrune,
+        Case::AuditConcurrent,
+        Case::SubjectExport,
+        Case::InventoryMatchesSchema,
         Case::Ping,
     ];
 
@@ -166,6 +185,12 @@ impl Case {
             Case::MessageRetention => "message_retention",
             Case::BlobsRoundTrip => "blobs_round_trip",
             Case::BlobExpiry => "blob_expiry",
+            Case::Policies => "policies",
+            Case::AuditChain => "audit_chain",
+            Case::AuditPrune => "audit_prune",
+            Case::AuditConcurrent => "audit_concurrent",
+            Case::SubjectExport => "subject_export",
+            Case::InventoryMatchesSchema => "inventory_matches_schema",
             Case::Ping => "ping",
         }
     }
@@ -202,6 +227,12 @@ impl Case {
             Case::MessageRetention => messages::retention(&*store).await,
             Case::BlobsRoundTrip => blobs::round_trip(&*store).await,
             Case::BlobExpiry => blobs::expiry(&*store).await,
+            Case::Policies => governance::policies(&*store).await,
+            Case::AuditChain => governance::audit_chain(&*store).await,
+            Case::AuditPrune => governance::audit_prune(&*store).await,
+            Case::AuditConcurrent => governance::audit_concurrent(store).await,
+            Case::SubjectExport => governance::subject_export(&*store).await,
+            Case::InventoryMatchesSchema => governance::inventory_matches_schema(&*store).await,
             Case::Ping => ping(&*store).await,
         }
     }

@@ -12,6 +12,7 @@
 mod append;
 mod blobs;
 mod devices;
+mod governance;
 mod key_packages;
 mod messages;
 mod rooms;
@@ -62,6 +63,16 @@ impl PgStore {
 impl Store for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT table_name::TEXT, column_name::TEXT FROM information_schema.columns
+             WHERE table_schema = current_schema() ORDER BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
     }
 
     async fn ping(&self) -> Result<()> {

@@ -11,6 +11,7 @@
 mod append;
 mod blobs;
 mod devices;
+mod governance;
 mod key_packages;
 mod messages;
 mod rooms;
@@ -115,6 +116,16 @@ fn create_parent_dir(file: &std::path::Path) -> Result<()> {
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        sqlx::query_as(
+            "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
     }
 
     async fn ping(&self) -> Result<()> {

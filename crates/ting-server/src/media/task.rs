@@ -1,0 +1,198 @@
+//! The media task: owns the UDP socket and every meeting's router.
+//!
+//! One task for all meetings rather than one per meeting: there is one socket, and a datagram
+//! has to be matched to its meeting before anyone can act on it (by source address, confirmed
+//! by the meeting's router — STUN credentials or the DTLS/SRTP session), so one owner of the
+//! socket and the routing table is needed anyway. Keeping the routers in the same task makes
+//! each datagram one synchronous call, with no hop through a second channel per packet. A
+//! meeting is still one value (`Meeting`) that is dropped whole when its last participant
+//! leaves (R17). Sharding meetings over several such tasks (and sockets) is the way to use
+//! more cores.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ting_proto::RoomId;
+use ting_proto::ws::MeetingEndReason;
+use ting_sfu::str0m::net::Transmit;
+use ting_sfu::{ParticipantId, SfuConfig};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::meeting::{Meeting, Peer};
+use super::{Command, Request};
+
+/// Largest datagram read.
+const MAX_DATAGRAM: usize = 2000;
+
+pub(crate) struct MediaTask {
+    socket: UdpSocket,
+    advertised: SocketAddr,
+    meetings: HashMap<RoomId, Meeting>,
+    routes: HashMap<SocketAddr, RoomId>,
+    next_participant: u64,
+    out: Vec<Transmit>,
+}
+
+impl MediaTask {
+    pub(crate) fn new(socket: UdpSocket, advertised: SocketAddr) -> Self {
+        MediaTask {
+            socket,
+            advertised,
+            meetings: HashMap::new(),
+            routes: HashMap::new(),
+            next_participant: 1,
+            out: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn run(mut self, mut rx: UnboundedReceiver<Command>) {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        loop {
+            let deadline = self
+                .meetings
+                .values()
+                .map(|m| m.deadline)
+                .min()
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.on_command(cmd),
+                    None => return,
+                },
+                r = self.socket.recv_from(&mut buf) => match r {
+                    Ok((n, source)) => self.on_datagram(source, &buf[..n.min(buf.len())]),
+                    Err(e) => tracing::debug!(error = %e, "media socket receive failed"),
+                },
+                () = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
+                    let now = Instant::now();
+                    let due: Vec<RoomId> = self
+                        .meetings
+                        .iter()
+                        .filter(|(_, m)| m.deadline <= now)
+                        .map(|(r, _)| *r)
+                        .collect();
+                    for room in due {
+                        if let Some(m) = self.meetings.get_mut(&room) {
+                            m.handle_timeout(now);
+                        }
+                        self.settle(room);
+                    }
+                }
+            }
+            self.flush().await;
+        }
+    }
+
+    fn on_datagram(&mut self, source: SocketAddr, bytes: &[u8]) {
+        let now = Instant::now();
+        let dest = self.advertised;
+        let hinted = self.routes.get(&source).copied();
+        if let Some(room) = hinted
+            && let Some(m) = self.meetings.get_mut(&room)
+            && m.handle_receive(now, source, dest, bytes)
+        {
+            self.settle(room);
+            return;
+        }
+        // A new address first shows up with an ICE connectivity check (STUN, first byte 0 or 1
+        // per RFC 7983); anything else from an unknown address is dropped without asking every
+        // router.
+        if bytes.first().is_none_or(|b| *b >= 2) {
+            return;
+        }
+        let found = self
+            .meetings
+            .iter_mut()
+            .find_map(|(room, m)| m.handle_receive(now, source, dest, bytes).then_some(*room));
+        if let Some(room) = found {
+            self.routes.insert(source, room);
+            self.settle(room);
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        let now = Instant::now();
+        let (room, conn, tx, req) = match cmd {
+            Command::Request {
+                room,
+                conn,
+                device,
+                tx,
+                request,
+            } => {
+                if let Request::Join { sdp } = request {
+                    let id = ParticipantId(self.next_participant);
+                    self.next_participant += 1;
+                    let config = SfuConfig::new(self.advertised);
+                    let m = self
+                        .meetings
+                        .entry(room)
+                        .or_insert_with(|| Meeting::new(now, room, config));
+                    m.join(now, id, Peer { conn, device, tx }, &sdp);
+                    self.settle(room);
+                    return;
+                }
+                (room, conn, tx, request)
+            }
+            Command::RemoveDevices { room, devices } => {
+                if let Some(m) = self.meetings.get_mut(&room) {
+                    m.remove_devices(&devices);
+                }
+                self.settle(room);
+                return;
+            }
+            Command::Disconnected { conn } => {
+                let rooms: Vec<RoomId> = self.meetings.keys().copied().collect();
+                for room in rooms {
+                    if let Some(m) = self.meetings.get_mut(&room)
+                        && let Some(id) = m.participant_of(conn)
+                    {
+                        m.end(id, MeetingEndReason::Left);
+                    }
+                    self.settle(room);
+                }
+                return;
+            }
+        };
+        let Some(m) = self.meetings.get_mut(&room) else {
+            let _ = tx.send(super::not_in_meeting());
+            return;
+        };
+        match req {
+            Request::Join { .. } => {}
+            Request::Offer { sdp } => m.offer(conn, &tx, &sdp),
+            Request::Answer { offer_id, sdp } => m.answer(conn, &tx, offer_id, &sdp),
+            Request::Mute { audio, video } => m.mute(conn, &tx, audio, video),
+            Request::Leave => match m.participant_of(conn) {
+                Some(id) => m.end(id, MeetingEndReason::Left),
+                None => {
+                    let _ = tx.send(super::not_in_meeting());
+                }
+            },
+        }
+        self.settle(room);
+    }
+
+    /// Drains a meeting's router; drops the meeting when nobody is left.
+    fn settle(&mut self, room: RoomId) {
+        let Some(m) = self.meetings.get_mut(&room) else {
+            return;
+        };
+        m.drain(&mut self.out);
+        if m.is_empty() {
+            self.meetings.remove(&room);
+            self.routes.retain(|_, r| *r != room);
+            tracing::info!(room = %room, "meeting ended");
+        }
+    }
+
+    async fn flush(&mut self) {
+        for t in self.out.drain(..) {
+            if let Err(e) = self.socket.send_to(&t.contents, t.destination).await {
+                tracing::debug!(error = %e, "media send failed");
+            }
+        }
+    }
+}
