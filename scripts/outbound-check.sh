@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # R10: no outbound connections. Runs the server and the native CLI client in a network namespace
 # that has only loopback (no route out), with a logging DNS stub on 127.0.0.53:53 as its only
-# resolver, and every process under `strace -f -e trace=connect,sendto,sendmsg`. Exercises chat:
-# login, room, invite, messages, a file. Fails if the DNS stub saw any query or strace saw a
+# resolver, and every process under `strace -f -e trace=connect,sendto,sendmsg`. Exercises chat
+# (login, room, invite, messages, a file) and a meeting (two participants, media both ways). Fails if the DNS stub saw any query or strace saw a
 # connect()/sendto() to anything but 127.0.0.1/::1 (or a unix socket).
 #
 # Falls back to strace only (no namespace) when `ip netns` is not permitted.
-# Meetings are not built yet: add their steps to `exercise()` when they are (the SFU's UDP and
-# any STUN lookups are then covered by the same strace filter).
+# The meeting step covers the server's media UDP socket and the clients' ICE: any STUN lookup or
+# packet to a public address would show up in the same strace filter.
 #
 # Usage: scripts/outbound-check.sh   (needs root for the namespace; builds with cargo)
 set -euo pipefail
@@ -90,7 +90,12 @@ exercise() {
     head -c 200000 /dev/urandom > "$WORK/file.bin"
     client a send-file Ops "$WORK/file.bin" --media-type application/octet-stream
     client b sync
-    # Meetings: add join/leave steps here once they exist.
+    # A meeting: both join, exchange SFrame-encrypted media over the server's UDP socket,
+    # verify each other's frames and leave.
+    client a meet Ops --seconds 30 --expect-peers 1 &
+    local first=$!
+    client b meet Ops --seconds 30 --expect-peers 1
+    wait "$first"
 }
 exercise >"$WORK/exercise.log" 2>&1 || { cat "$WORK/exercise.log"; echo "outbound-check: the chat steps failed"; exit 1; }
 

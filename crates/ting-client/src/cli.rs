@@ -126,6 +126,22 @@ pub enum Command {
     Sync,
     /// Print messages as they arrive until interrupted.
     Follow,
+    /// Join the room's meeting as a headless participant (synthetic SFrame-encrypted audio and
+    /// video), verify what the others send, print the statistics and leave.
+    Meet {
+        /// Room id or name.
+        room: String,
+        /// Stay this long at most.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Leave as soon as verified media arrived from this many other participants; fail if
+        /// it does not within `seconds`.
+        #[arg(long, default_value_t = 0)]
+        expect_peers: usize,
+        /// Seconds to keep publishing after that, so the others receive this one's media too.
+        #[arg(long, default_value_t = 3)]
+        linger: u64,
+    },
     /// List a room's members with safety numbers.
     Members {
         /// Room id or name.
@@ -385,6 +401,49 @@ pub async fn run(cli: Cli) -> Result<()> {
                 for ev in device.sync().await.unwrap_or_default() {
                     print_event(&ev);
                 }
+            }
+        }
+        Command::Meet {
+            room,
+            seconds,
+            expect_peers,
+            linger,
+        } => {
+            let room = room_of(&device, &room)?;
+            device.sync_room(room).await?;
+            let mut p = device
+                .join_meeting(room, crate::meeting::MeetingOptions::default())
+                .await?;
+            let peers_with_media = |s: &crate::meeting::MeetingStats| {
+                s.verified
+                    .keys()
+                    .map(|(peer, _)| *peer)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len()
+            };
+            let limit = std::time::Duration::from_secs(seconds);
+            let stats = if expect_peers > 0 {
+                p.wait_for(limit, |s| peers_with_media(s) >= expect_peers)
+                    .await;
+                tokio::time::sleep(std::time::Duration::from_secs(linger)).await;
+                p.stats()
+            } else {
+                tokio::time::sleep(limit).await;
+                p.stats()
+            };
+            p.leave().await;
+            println!(
+                "meeting: sent {} frames, verified {} frames from {} participant(s), {} undecryptable, {} corrupt",
+                stats.sent,
+                stats.verified_total(),
+                peers_with_media(&stats),
+                stats.undecryptable,
+                stats.corrupt
+            );
+            if peers_with_media(&stats) < expect_peers || stats.corrupt > 0 {
+                return Err(crate::Error::Protocol(
+                    "expected media did not arrive intact".into(),
+                ));
             }
         }
         Command::Members { room } => {
