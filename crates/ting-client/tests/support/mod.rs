@@ -14,6 +14,15 @@ pub fn ting_bin() -> PathBuf {
     if let Ok(p) = std::env::var("TING_BIN") {
         return p.into();
     }
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("ting");
+    // Under `cargo nextest run --workspace` the server binary was built with the workspace's
+    // feature set just before; building `-p ting-server` alone would resolve features
+    // differently and rebuild dependencies. Elsewhere (`cargo test -p ting-client`), build it
+    // once so it is never stale.
+    if std::env::var_os("NEXTEST").is_some() && bin.exists() {
+        return bin;
+    }
     static BUILD: std::sync::Once = std::sync::Once::new();
     BUILD.call_once(|| {
         let status = Command::new(env!("CARGO"))
@@ -23,8 +32,6 @@ pub fn ting_bin() -> PathBuf {
             .unwrap();
         assert!(status.success(), "building the server failed");
     });
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("ting");
     assert!(bin.exists(), "no ting binary at {}", bin.display());
     bin
 }
