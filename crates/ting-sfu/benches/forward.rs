@@ -38,7 +38,7 @@ struct Fanout {
 impl Fanout {
     fn new(subscribers: usize) -> Fanout {
         let now = Instant::now();
-        let sfu_addr = SocketAddr::from((Ipv4Addr::new(10, 0, 0, 1), 3478));
+        let sfu_addr = SocketAddr::from((Ipv4Addr::new(127, 0, 0, 1), 3478));
         let mut f = Fanout {
             sfu: Sfu::new(now, SfuConfig::new(sfu_addr)),
             peers: Vec::new(),
@@ -55,7 +55,7 @@ impl Fanout {
                 MediaKind::Audio
             };
             let addr = SocketAddr::from((
-                Ipv4Addr::new(10, 1, (i / 250) as u8, (i % 250) as u8 + 1),
+                Ipv4Addr::new(127, 1, (i / 250) as u8, (i % 250) as u8 + 1),
                 5000,
             ));
             let mut rtc = Rtc::builder().set_rtp_mode(true).build(now);

@@ -12,7 +12,7 @@
 //! # use ting_sfu::{Sfu, SfuConfig, Output, ParticipantId};
 //! # fn send(_: &[u8], _: std::net::SocketAddr) {}
 //! # let offer_from_signaling = "";
-//! let local = "192.0.2.1:3478".parse().unwrap();
+//! let local = "127.0.0.1:3478".parse().unwrap();
 //! let mut sfu = Sfu::new(Instant::now(), SfuConfig::new(local));
 //! let answer = sfu.add_participant(Instant::now(), ParticipantId(1), offer_from_signaling)?;
 //! // ... send `answer` over the signaling WebSocket, then loop:

@@ -313,14 +313,14 @@ fn bad_input_gives_typed_errors() {
     ));
     assert!(!sfu.handle_receive(
         now,
-        "10.9.9.9:1".parse().unwrap(),
-        "10.0.0.1:3478".parse().unwrap(),
+        "127.9.9.9:1".parse().unwrap(),
+        "127.0.0.1:3478".parse().unwrap(),
         &[0xde, 0xad]
     ));
     assert!(!sfu.handle_receive(
         now,
-        "10.9.9.9:1".parse().unwrap(),
-        "10.0.0.1:3478".parse().unwrap(),
+        "127.9.9.9:1".parse().unwrap(),
+        "127.0.0.1:3478".parse().unwrap(),
         &[]
     ));
     let p1 = ParticipantId(1);

@@ -13,7 +13,7 @@ use ting_sfu::str0m::rtp::{ExtensionValues, RtpWrite};
 use ting_sfu::str0m::{Candidate, Event as RtcEvent, Input, Output as RtcOutput, Rtc};
 use ting_sfu::{Event, Output, ParticipantId, Sfu, SfuConfig};
 
-pub(crate) const SFU_ADDR: ([u8; 4], u16) = ([10, 0, 0, 1], 3478);
+pub(crate) const SFU_ADDR: ([u8; 4], u16) = ([127, 0, 0, 1], 3478);
 
 /// Deterministic xorshift PRNG for packet loss.
 pub(crate) struct Rng(u64);
@@ -171,7 +171,7 @@ impl Net {
     pub(crate) fn join(&mut self, audio: bool, video: bool, simulcast: bool) -> usize {
         let idx = self.clients.len();
         let id = ParticipantId(idx as u64 + 1);
-        let addr = SocketAddr::from((Ipv4Addr::new(10, 1, 0, idx as u8 + 1), 5000));
+        let addr = SocketAddr::from((Ipv4Addr::new(127, 1, 0, idx as u8 + 1), 5000));
         let mut rtc = Rtc::builder().set_rtp_mode(true).build(self.now);
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
         let mut api = rtc.sdp_api();
