@@ -79,6 +79,14 @@ pub struct RoomDevice {
     pub removed_seq: Option<u64>,
 }
 
+impl RoomDevice {
+    /// Whether the device may read the message at `seq` (the window above; the SQL of
+    /// `messages_after`/`messages_before` applies the same rule).
+    pub fn can_read(&self, seq: u64) -> bool {
+        self.added_seq < seq && self.removed_seq.is_none_or(|r| seq <= r)
+    }
+}
+
 /// What a log entry carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MessageKind {
@@ -299,4 +307,33 @@ pub trait BlobStore: Send + Sync {
     /// Deletes blobs whose `expires_at <= now`, and incomplete ones created before
     /// `stale_before`; returns their ids so the caller deletes the files.
     async fn delete_expired_blobs(&self, now: i64, stale_before: i64) -> Result<Vec<BlobId>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readable_window() {
+        let m = RoomDevice {
+            room_id: RoomId::random(),
+            device_id: DeviceId::random(),
+            user_id: UserId::random(),
+            added_seq: 2,
+            removed_seq: Some(5),
+        };
+        assert!(!m.can_read(2), "nothing from before it was added");
+        assert!(
+            m.can_read(3) && m.can_read(5),
+            "up to and including its removal"
+        );
+        assert!(!m.can_read(6));
+        assert!(
+            RoomDevice {
+                removed_seq: None,
+                ..m
+            }
+            .can_read(1000)
+        );
+    }
 }

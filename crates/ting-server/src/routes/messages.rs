@@ -182,7 +182,7 @@ async fn fan_out(
         .room_devices(msg.room_id, true)
         .await?
         .into_iter()
-        .filter(|m| m.added_seq < seq && m.removed_seq.is_none_or(|r| seq <= r))
+        .filter(|m| m.can_read(seq))
         .map(|m| m.device_id)
         .collect();
     let stored = StoredMessage {
@@ -210,7 +210,7 @@ async fn fan_out(
                 .to_device(*device, Delivery::Welcome(Arc::new(welcome)));
         }
     }
-    if let Some(effects) = effects {
+    if let Some(effects) = effects.filter(|e| !e.removed.is_empty()) {
         // Removed devices lose their media session in the room's meeting at once.
         state
             .media
