@@ -2,8 +2,10 @@
 # Runs every Ting check and test on a fresh Debian machine with Rust:
 # formatting, lints, the server's dependency-graph check (no decryption code), all unit and
 # integration tests (store conformance on SQLite and on a throwaway PostgreSQL cluster started
-# here), doc tests, the fuzz-target build and smoke run, and the native ↔ browser (wasm) interop
-# test. Installs what the machine lacks. Exit status is non-zero on any failure.
+# here), doc tests, the fuzz-target build and smoke run, the native ↔ browser (wasm) interop test
+# and the web app's end-to-end tests in headless Chromium. Installs what the machine lacks (apt:
+# postgresql, gdb, nodejs, strace, chromium; npm packages from the lock files; the wasm
+# toolchain). Exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -30,12 +32,19 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
 fi
 command -v gdb >/dev/null || apt_install gdb   # the canary test dumps the server's memory
 command -v node >/dev/null || apt_install nodejs
+command -v npm >/dev/null || apt_install npm
+[ -x /usr/bin/chromium ] || apt_install chromium   # the web app's end-to-end tests
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"
     cargo install --locked cargo-nextest >/dev/null 2>&1 || cargo install cargo-nextest
 fi
 cargo --version
+
+# Before any cargo build: the server binary embeds web/dist (crates/ting-server/build.rs).
+step "web app: wasm module, type check and bundle"
+scripts/build-web.sh --if-stale
+(cd web && npm run --silent check)
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -79,5 +88,9 @@ if [ -x tests/interop/run.sh ]; then
     step "native <-> wasm interop (ting-web in Node)"
     tests/interop/run.sh
 fi
+
+step "web app in headless Chromium (tests/web)"
+(cd tests/web && { [ -d node_modules ] || npm ci --no-audit --no-fund; })
+TING_BIN="$CARGO_TARGET_DIR/debug/ting" node --test --test-concurrency=1 --test-reporter=spec tests/web/
 
 step "all checks passed"

@@ -21,6 +21,31 @@ pub struct Health {
     pub store: String,
 }
 
+/// `GET /api/v1/web-bundle`: the published hash of the web app this server delivers (R14), so
+/// it can be compared with a reproducible build of the same release.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebBundleInfo {
+    /// SHA-256 over every file (path, length and SHA-256 of each, in path order), hex.
+    pub sha256: String,
+    /// `embedded`, `placeholder` or `directory`.
+    pub source: String,
+    /// Each file of the bundle.
+    pub files: Vec<WebBundleFile>,
+}
+
+/// One file of the web bundle.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WebBundleFile {
+    /// Path relative to the bundle root, e.g. `assets/index-3f2a.js`.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the contents, hex.
+    pub sha256: String,
+}
+
 /// `POST /api/v1/setup`: creates the first administrator with the one-time setup token.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -14,8 +14,8 @@ use ting_proto::ErrorCode;
 use crate::error::ApiError;
 use crate::metrics::RequestLabels;
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, messages, openapi, policy, rooms, setup, web,
-    welcomes, ws,
+    auth, blobs, devices, health, key_packages, messages, openapi, policy, rooms, setup, welcomes,
+    ws,
 };
 use crate::state::AppState;
 
@@ -56,16 +56,13 @@ pub fn router(state: AppState) -> Router {
         .route("/policy", get(policy::client))
         .route("/admin/policy", get(policy::get).put(policy::set))
         .route("/ws", get(ws::upgrade))
-        .route("/openapi.json", get(openapi::serve));
+        .route("/openapi.json", get(openapi::serve))
+        .route("/web-bundle", get(crate::web::info));
     Router::new()
         .nest(ting_proto::API_PREFIX, api)
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .route("/", get(web::index))
-        .route("/setup", get(web::setup_page))
-        .route("/assets/setup.js", get(web::setup_js))
-        .route("/assets/style.css", get(web::style_css))
-        .fallback(not_found)
+        .fallback(crate::web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.server.max_body_bytes))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -76,10 +73,6 @@ pub fn router(state: AppState) -> Router {
 /// A message body carries a payload and a Welcome of up to `max_message_bytes` each, base64.
 fn message_body_limit(state: &AppState) -> usize {
     (state.config.delivery.max_message_bytes * 3).max(state.config.server.max_body_bytes)
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::NotFound, "no such route")
 }
 
 async fn method_not_allowed() -> ApiError {

@@ -36,6 +36,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Meetings: the media UDP socket.
     pub media: MediaConfig,
+    /// The web app.
+    pub web: WebConfig,
 }
 
 /// `[server]`
@@ -225,6 +227,14 @@ pub struct MediaConfig {
     pub advertise: String,
 }
 
+/// `[web]`
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// Serve the web app from this directory instead of the copy built into the binary.
+    pub dir: String,
+}
+
 /// One line of documentation per configuration key, in file order.
 pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
@@ -332,6 +342,10 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
         "media.advertise",
         "Address (`ip` or `ip:port`) participants send media to, e.g. behind NAT; empty = the bound address (required if `udp_listen` is a wildcard).",
     ),
+    (
+        "web.dir",
+        "Serve the web app from this directory (a `web/dist` build) instead of the copy built into the binary; empty = built-in. Its hash and integrity attributes are checked at start.",
+    ),
 ];
 
 /// Flag overrides from the command line (highest precedence).
@@ -347,6 +361,8 @@ pub struct Overrides {
     pub tls_cert: Option<String>,
     /// `--tls-key`
     pub tls_key: Option<String>,
+    /// `--web-dir`
+    pub web_dir: Option<String>,
 }
 
 impl Config {
@@ -392,6 +408,9 @@ impl Config {
         }
         if let Some(v) = &flags.tls_key {
             config.tls.key = v.clone();
+        }
+        if let Some(v) = &flags.web_dir {
+            config.web.dir = v.clone();
         }
         config.validate()?;
         Ok(config)

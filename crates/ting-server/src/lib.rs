@@ -28,3 +28,4 @@ pub mod queue;
 pub mod routes;
 pub mod serve;
 pub mod state;
+pub mod web;

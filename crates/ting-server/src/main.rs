@@ -39,6 +39,9 @@ struct ConfigArgs {
     /// PEM private key for TLS.
     #[arg(long)]
     tls_key: Option<String>,
+    /// Serve the web app from this directory (e.g. web/dist) instead of the built-in copy.
+    #[arg(long)]
+    web_dir: Option<String>,
 }
 
 impl ConfigArgs {
@@ -49,6 +52,7 @@ impl ConfigArgs {
             database_url: self.database_url.clone(),
             tls_cert: self.tls_cert.clone(),
             tls_key: self.tls_key.clone(),
+            web_dir: self.web_dir.clone(),
         };
         Config::load(self.config.as_deref(), std::env::vars(), &flags)
     }

@@ -39,12 +39,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let state = AppState::new(
+    let web = if config.web.dir.is_empty() {
+        crate::web::WebBundle::embedded()?
+    } else {
+        crate::web::WebBundle::from_dir(std::path::Path::new(&config.web.dir))?
+    };
+    let mut state = AppState::new(
         config.clone(),
         store.clone(),
         Arc::new(SystemClock),
         shutdown_rx,
     );
+    state.web = Arc::new(web);
 
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
     listener.set_nonblocking(true)?;
@@ -63,7 +69,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
     tracing::info!(address = %local, store = store.backend().as_str(), tls = tls.is_some(), "Ting is listening");
+    // The first stdout line is the address (scripts and tests read it); the bundle hash follows.
     println!("Ting listening on {scheme}://{local}");
+    println!("{}", state.web.describe());
 
     spawn_session_sweeper(state.clone());
     spawn_retention_sweeper(state.clone());

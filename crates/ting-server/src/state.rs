@@ -170,6 +170,8 @@ pub struct AppState {
     pub uploads: Arc<Uploads>,
     /// The meetings' media plane.
     pub media: crate::media::Media,
+    /// The web app delivered to browsers.
+    pub web: Arc<crate::web::WebBundle>,
 }
 
 impl AppState {
@@ -197,6 +199,11 @@ impl AppState {
             shutdown,
             uploads: Arc::new(Uploads::default()),
             media,
+            // The embedded bundle is checked when it is built into the binary (a unit test
+            // loads it), so this cannot fail for a binary that passed its tests.
+            web: Arc::new(
+                crate::web::WebBundle::embedded().expect("the embedded web bundle is consistent"),
+            ),
         }
     }
 

@@ -544,3 +544,91 @@ async fn close_code(ws: &mut Ws) -> Option<u16> {
         }
     }
 }
+
+/// Raw GET: status, lower-cased head, body.
+fn get_raw(port: u16, path: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+#[test]
+fn web_dir_is_integrity_checked_hashed_and_served() {
+    use sha2::{Digest, Sha256, Sha384};
+    let web = tempfile::tempdir().unwrap();
+    std::fs::create_dir(web.path().join("assets")).unwrap();
+    let js = b"document.title = 'Ting';";
+    std::fs::write(web.path().join("assets/app-1.js"), js).unwrap();
+    let page = |integrity: &str| {
+        format!(
+            "<!doctype html><script type=\"module\" crossorigin src=\"/assets/app-1.js\" integrity=\"{integrity}\"></script>"
+        )
+    };
+
+    // A page whose integrity does not match its script is refused before the server listens.
+    std::fs::write(web.path().join("index.html"), page("sha384-AAAA")).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let out = ting()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .arg("--web-dir")
+        .arg(web.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("integrity") && err.contains("app-1.js"), "{err}");
+
+    let sri = format!("sha384-{}", b64(&Sha384::digest(js)));
+    let index = page(&sri);
+    std::fs::write(web.path().join("index.html"), &index).unwrap();
+    let s = Server::start(data.path(), &["--web-dir", web.path().to_str().unwrap()]);
+
+    // The published hash is recomputable from the files alone.
+    let (status, info) = s.request("GET", "/api/v1/web-bundle", None, None);
+    assert_eq!(status, 200);
+    let mut h = Sha256::new();
+    for (path, bytes) in [("assets/app-1.js", &js[..]), ("index.html", index.as_bytes())] {
+        h.update(path.as_bytes());
+        h.update([0]);
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(Sha256::digest(bytes));
+    }
+    let expected: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(info["sha256"], expected.as_str());
+    assert_eq!(info["source"], "directory");
+    assert_eq!(info["files"].as_array().unwrap().len(), 2);
+
+    // App routes get the page (never cached); assets are immutable; API misses stay JSON.
+    for path in ["/", "/setup", "/rooms/abc"] {
+        let (status, head, body) = get_raw(s.port, path);
+        assert_eq!(status, 200, "{path}");
+        assert!(head.contains("content-type: text/html"), "{path}: {head}");
+        assert!(head.contains("cache-control: no-store"), "{path}: {head}");
+        assert!(head.contains("content-security-policy: default-src 'self'"));
+        assert_eq!(body, index);
+    }
+    let (status, head, body) = get_raw(s.port, "/assets/app-1.js");
+    assert_eq!(status, 200);
+    assert!(head.contains("content-type: text/javascript"));
+    assert!(head.contains("immutable"), "{head}");
+    assert_eq!(body.as_bytes(), js);
+    for path in ["/assets/missing.js", "/favicon.ico", "/api/v1/nothing"] {
+        let (status, _, body) = get_raw(s.port, path);
+        assert_eq!(status, 404, "{path}");
+        assert!(body.contains("\"code\":\"not_found\""), "{path}: {body}");
+    }
+}

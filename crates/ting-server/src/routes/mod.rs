@@ -10,7 +10,6 @@ pub mod openapi;
 pub mod policy;
 pub mod rooms;
 pub mod setup;
-pub mod web;
 pub mod welcomes;
 pub mod ws;
 

@@ -19,7 +19,7 @@ use crate::routes::{
         rooms::create, rooms::list, rooms::get, rooms::update, rooms::members,
         messages::send, messages::page, messages::ack, welcomes::list, welcomes::delete,
         blobs::create, blobs::status, blobs::upload, blobs::download,
-        policy::client, policy::get, policy::set,
+        policy::client, policy::get, policy::set, crate::web::info,
     ),
     components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
     modifiers(&BearerAuth)
