@@ -354,3 +354,77 @@ async fn ten_participants_all_hear_everyone() {
         p.leave().await;
     }
 }
+
+/// An SDP offer from a str0m client sending audio and `videos` video tracks.
+fn offer_with_videos(videos: usize) -> String {
+    use str0m::media::{Direction, MediaKind};
+    let mut rtc = str0m::Rtc::builder().build(std::time::Instant::now());
+    let addr = "127.0.0.1:9".parse().unwrap();
+    rtc.add_local_candidate(str0m::Candidate::host(addr, "udp").unwrap());
+    let mut api = rtc.sdp_api();
+    api.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+    for _ in 0..videos {
+        api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+    }
+    let (offer, _pending) = api.apply().unwrap();
+    offer.to_sdp_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_decides_who_starts_meetings_and_whether_screens_are_shared() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"), 0, None);
+    server.create_user("alice");
+    server.create_admin("root");
+    let mut a = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut r = login(&server, tmp.path(), "root", "laptop").await;
+    let room = a.create_room(None).await.unwrap();
+    a.invite(room, "root").await.unwrap();
+    r.sync().await.unwrap();
+    let a_token = a.api().token().unwrap().to_string();
+    let r_token = r.api().token().unwrap().to_string();
+    let join = |sdp: String| ClientMessage::MeetingJoin { room_id: room, sdp };
+
+    // Meetings switched off: nobody joins.
+    server.set_policy("policy_version = 1\n[features]\nmeetings = false\nscreen_share = false\n");
+    let mut sig = Signaling::connect(&server.url(), &a_token).await.unwrap();
+    sig.send(&join(offer_with_videos(1))).await.unwrap();
+    let (code, message) = next_error(&mut sig).await;
+    assert_eq!(code, ErrorCode::FeatureDisabled, "{message}");
+    assert!(message.contains("policy"), "{message}");
+
+    // Only administrators start meetings, and screens are not shared.
+    server.set_policy(
+        "policy_version = 1\n[features]\nscreen_share = false\n[permissions]\ncreate_meetings = \"admins\"\n",
+    );
+    sig.send(&join(offer_with_videos(1))).await.unwrap();
+    let (code, message) = next_error(&mut sig).await;
+    assert_eq!(code, ErrorCode::PolicyForbids, "{message}");
+    // The administrator starts it, but not with a second video track (a screen).
+    let mut rsig = Signaling::connect(&server.url(), &r_token).await.unwrap();
+    rsig.send(&join(offer_with_videos(2))).await.unwrap();
+    let (code, message) = next_error(&mut rsig).await;
+    assert_eq!(code, ErrorCode::FeatureDisabled, "{message}");
+    assert!(message.contains("screen"), "{message}");
+    let pr = r.join_meeting(room, options()).await.unwrap();
+    // Once it runs, alice may join; a renegotiation that adds a screen is refused.
+    sig.send(&join(offer_with_videos(1))).await.unwrap();
+    loop {
+        match tokio::time::timeout(WAIT, sig.next()).await {
+            Ok(Ok(Some(ServerEvent::MeetingJoined { .. }))) => break,
+            Ok(Ok(Some(ServerEvent::Error { code, message }))) => panic!("{code:?}: {message}"),
+            Ok(Ok(Some(_))) => {}
+            other => panic!("no answer: {other:?}"),
+        }
+    }
+    sig.send(&ClientMessage::MeetingOffer {
+        room_id: room,
+        sdp: offer_with_videos(2),
+    })
+    .await
+    .unwrap();
+    let (code, message) = next_error(&mut sig).await;
+    assert_eq!(code, ErrorCode::FeatureDisabled, "{message}");
+    sig.close().await;
+    pr.leave().await;
+}

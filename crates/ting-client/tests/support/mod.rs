@@ -133,6 +133,40 @@ impl Server {
         assert!(child.wait().unwrap().success(), "creating {name}");
     }
 
+    /// Creates an administrator with the admin CLI.
+    pub fn create_admin(&self, name: &str) {
+        let mut c = base_cmd(&self.data, self.db_url.as_deref());
+        let mut child = c
+            .args(["create-user", name, "--admin", "--password-stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{PW}\n").as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "creating {name}");
+    }
+
+    /// Makes `toml` the policy in effect (`ting admin policy set`).
+    pub fn set_policy(&self, toml: &str) {
+        let file = self.data.with_extension("policy.toml");
+        std::fs::write(&file, toml).unwrap();
+        let out = base_cmd(&self.data, self.db_url.as_deref())
+            .args(["policy", "set"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "setting the policy: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// SIGKILL, no goodbye.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();

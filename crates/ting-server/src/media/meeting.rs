@@ -12,7 +12,7 @@ use ting_sfu::str0m::net::Transmit;
 use ting_sfu::{DisconnectReason, Event, Output, ParticipantId, Sfu, SfuConfig, TrackId};
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::ConnId;
+use super::{ConnId, Rules};
 
 /// A participant as the signaling side knows it.
 #[derive(Debug)]
@@ -78,12 +78,23 @@ impl Meeting {
     }
 
     /// Admits a participant; answers it (or sends it an error) and tells the others.
-    pub(crate) fn join(&mut self, now: Instant, id: ParticipantId, peer: Peer, sdp: &str) {
+    pub(crate) fn join(
+        &mut self,
+        now: Instant,
+        id: ParticipantId,
+        peer: Peer,
+        sdp: &str,
+        rules: Rules,
+    ) {
         if self.participant_of(peer.conn).is_some() {
             let _ = peer.tx.send(error(
                 ErrorCode::InvalidInput,
                 "this connection is already in the meeting",
             ));
+            return;
+        }
+        if let Err(ev) = check_video_sends(sdp, rules) {
+            let _ = peer.tx.send(ev);
             return;
         }
         let answer = match self.sfu.add_participant(now, id, sdp) {
@@ -165,11 +176,21 @@ impl Meeting {
     }
 
     /// A participant's own renegotiation offer.
-    pub(crate) fn offer(&mut self, conn: ConnId, tx: &UnboundedSender<ServerEvent>, sdp: &str) {
+    pub(crate) fn offer(
+        &mut self,
+        conn: ConnId,
+        tx: &UnboundedSender<ServerEvent>,
+        sdp: &str,
+        rules: Rules,
+    ) {
         let Some(id) = self.participant_of(conn) else {
             let _ = tx.send(super::not_in_meeting());
             return;
         };
+        if let Err(ev) = check_video_sends(sdp, rules) {
+            let _ = tx.send(ev);
+            return;
+        }
         let ev = match self.sfu.handle_offer(id, sdp) {
             Ok(sdp) => ServerEvent::MeetingAnswer {
                 room_id: self.room,
@@ -313,5 +334,17 @@ impl Meeting {
             }
             _ => {}
         }
+    }
+}
+
+/// Refuses an offer that sends more video than the policy allows (a screen share while
+/// `features.screen_share` is off); the offer is not applied.
+fn check_video_sends(sdp: &str, rules: Rules) -> Result<(), ServerEvent> {
+    match rules.max_video_sends {
+        Some(max) if super::sdp::sending_video_sections(sdp) > max => Err(error(
+            ErrorCode::FeatureDisabled,
+            "screen sharing is switched off by this organisation's policy",
+        )),
+        _ => Ok(()),
     }
 }

@@ -12,6 +12,7 @@
 //! ciphertext and never holds a media key.
 
 mod meeting;
+mod sdp;
 mod task;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -36,11 +37,21 @@ pub type ConnId = u64;
 /// A signaling request about one room's meeting.
 #[derive(Debug)]
 pub(crate) enum Request {
-    Join { sdp: String },
-    Offer { sdp: String },
+    Join { sdp: String, rules: Rules },
+    Offer { sdp: String, rules: Rules },
     Answer { offer_id: u64, sdp: String },
     Mute { audio: bool, video: bool },
     Leave,
+}
+
+/// What the organisation's policy allows this participant, checked when it joins or offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Rules {
+    /// May start a meeting nobody is in yet (`permissions.create_meetings`).
+    pub(crate) may_start: bool,
+    /// Most video tracks it may send at once: 1 (the camera) when `features.screen_share` is
+    /// off, unlimited otherwise.
+    pub(crate) max_video_sends: Option<usize>,
 }
 
 /// Input of the media task.
@@ -178,18 +189,21 @@ pub struct Connection {
     media: Media,
     conn: ConnId,
     device: DeviceId,
+    is_admin: bool,
     tx: UnboundedSender<ServerEvent>,
     rx: UnboundedReceiver<ServerEvent>,
 }
 
 impl Connection {
-    /// A connection of `device`.
-    pub fn new(media: &Media, device: DeviceId) -> Self {
+    /// A connection of `device`, whose user is an administrator or not (for the policy's
+    /// `create_meetings`).
+    pub fn new(media: &Media, device: DeviceId, is_admin: bool) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         Connection {
             conn: media.next_conn.fetch_add(1, Ordering::Relaxed),
             media: media.clone(),
             device,
+            is_admin,
             tx,
             rx,
         }
@@ -204,8 +218,20 @@ impl Connection {
     /// that are not about meetings are ignored.
     pub async fn handle(&self, state: &AppState, msg: ClientMessage) -> Option<ServerEvent> {
         let (room, request) = match msg {
-            ClientMessage::MeetingJoin { room_id, sdp } => (room_id, Request::Join { sdp }),
-            ClientMessage::MeetingOffer { room_id, sdp } => (room_id, Request::Offer { sdp }),
+            ClientMessage::MeetingJoin { room_id, sdp } => {
+                let rules = match self.rules(state).await {
+                    Ok(r) => r,
+                    Err(ev) => return Some(ev),
+                };
+                (room_id, Request::Join { sdp, rules })
+            }
+            ClientMessage::MeetingOffer { room_id, sdp } => {
+                let rules = match self.rules(state).await {
+                    Ok(r) => r,
+                    Err(ev) => return Some(ev),
+                };
+                (room_id, Request::Offer { sdp, rules })
+            }
             ClientMessage::MeetingAnswer {
                 room_id,
                 offer_id,
@@ -253,6 +279,32 @@ impl Connection {
             request,
         });
         None
+    }
+}
+
+impl Connection {
+    /// What the effective policy allows this connection's user in meetings.
+    async fn rules(&self, state: &AppState) -> Result<Rules, ServerEvent> {
+        let effective = crate::policy::effective(&state.config, state.store.as_ref())
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "reading the policy failed");
+                ServerEvent::Error {
+                    code: ErrorCode::Unavailable,
+                    message: "temporarily unavailable".into(),
+                }
+            })?;
+        let policy = &effective.policy;
+        if !policy.features.meetings {
+            return Err(ServerEvent::Error {
+                code: ErrorCode::FeatureDisabled,
+                message: "meetings are switched off by this organisation's policy".into(),
+            });
+        }
+        Ok(Rules {
+            may_start: policy.permissions.create_meetings.allows(self.is_admin),
+            max_video_sends: (!policy.features.screen_share).then_some(1),
+        })
     }
 }
 

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ting_proto::RoomId;
 use ting_proto::ws::MeetingEndReason;
+use ting_proto::ws::ServerEvent;
+use ting_proto::{ErrorCode, RoomId};
 use ting_sfu::str0m::net::Transmit;
 use ting_sfu::{ParticipantId, SfuConfig};
 use tokio::net::UdpSocket;
@@ -122,7 +123,14 @@ impl MediaTask {
                 tx,
                 request,
             } => {
-                if let Request::Join { sdp } = request {
+                if let Request::Join { sdp, rules } = request {
+                    if !rules.may_start && !self.meetings.contains_key(&room) {
+                        let _ = tx.send(ServerEvent::Error {
+                            code: ErrorCode::PolicyForbids,
+                            message: "this organisation's policy lets only administrators start a meeting; join once one is running".into(),
+                        });
+                        return;
+                    }
                     let id = ParticipantId(self.next_participant);
                     self.next_participant += 1;
                     let config = SfuConfig::new(self.advertised);
@@ -130,7 +138,7 @@ impl MediaTask {
                         .meetings
                         .entry(room)
                         .or_insert_with(|| Meeting::new(now, room, config));
-                    m.join(now, id, Peer { conn, device, tx }, &sdp);
+                    m.join(now, id, Peer { conn, device, tx }, &sdp, rules);
                     self.settle(room);
                     return;
                 }
@@ -162,7 +170,7 @@ impl MediaTask {
         };
         match req {
             Request::Join { .. } => {}
-            Request::Offer { sdp } => m.offer(conn, &tx, &sdp),
+            Request::Offer { sdp, rules } => m.offer(conn, &tx, &sdp, rules),
             Request::Answer { offer_id, sdp } => m.answer(conn, &tx, offer_id, &sdp),
             Request::Mute { audio, video } => m.mute(conn, &tx, audio, video),
             Request::Leave => match m.participant_of(conn) {

@@ -146,7 +146,8 @@ async fn serve(
     let mut last_heard = Instant::now();
     let shutdown = wait_for_shutdown(state.shutdown.clone());
     tokio::pin!(shutdown);
-    let mut meetings = crate::media::Connection::new(&state.media, auth.device.id);
+    let mut meetings =
+        crate::media::Connection::new(&state.media, auth.device.id, auth.user.is_admin);
     loop {
         tokio::select! {
             _ = &mut shutdown => return (close_code::GOING_AWAY, "server shutting down"),
