@@ -85,6 +85,9 @@ pub struct Live {
     pub listen: String,
     /// Blob directory.
     pub blob_dir: String,
+    /// The web bundle this configuration serves (`web.dir` or built in), described with its
+    /// hash, or why it cannot be served.
+    pub web_bundle: Result<String, String>,
 }
 
 /// A report section: heading, paragraphs, optional table.
@@ -130,7 +133,17 @@ pub async fn live(config: &Config, store: &dyn Store, now: i64) -> anyhow::Resul
         generated_at: now,
         listen: config.server.listen.clone(),
         blob_dir: config.blob_dir().display().to_string(),
+        web_bundle: web_bundle(config),
     })
+}
+
+fn web_bundle(config: &Config) -> Result<String, String> {
+    let bundle = if config.web.dir.is_empty() {
+        crate::web::WebBundle::embedded()
+    } else {
+        crate::web::WebBundle::from_dir(std::path::Path::new(&config.web.dir))
+    };
+    bundle.map(|b| b.describe()).map_err(|e| format!("{e:#}"))
 }
 
 fn s(v: &str) -> String {

@@ -197,11 +197,27 @@ pub fn assess(live: &Live) -> Vec<Assessed> {
             Partial,
             "`unsafe_code = \"forbid\"` in the workspace lints; fuzz targets for parsers of untrusted bytes in crates/ting-e2ee/fuzz. Server-side parsers (mls_wire) fuzzing: partial.",
         ),
-        row(
-            "R14",
-            Partial,
-            "Native client: crates/ting-client (SDK + CLI). Published web bundle hash with SRI: not yet built.",
-        ),
+        match &live.web_bundle {
+            Ok(described) if !described.contains("placeholder") => row(
+                "R14",
+                Enforced,
+                format!(
+                    "{described}. The hash is printed at every start and published at `GET /api/v1/web-bundle`; every script and stylesheet of the app's pages carries a Subresource Integrity hash, checked by the server before it serves the bundle. Native client for those who will not run server-delivered JavaScript: crates/ting-client (SDK + CLI)."
+                ),
+            ),
+            Ok(described) => row(
+                "R14",
+                Partial,
+                format!(
+                    "{described}: no web app is delivered (build it with scripts/build-web.sh). Native client: crates/ting-client (SDK + CLI)."
+                ),
+            ),
+            Err(e) => row(
+                "R14",
+                Partial,
+                format!("The configured web bundle cannot be served: {e}"),
+            ),
+        },
         row(
             "R15",
             Enforced,
