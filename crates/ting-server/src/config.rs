@@ -218,13 +218,25 @@ impl Default for AuditConfig {
 }
 
 /// `[media]`
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MediaConfig {
     /// UDP address for meeting media; empty = the IP of `server.listen`, any port.
     pub udp_listen: String,
     /// Address announced to participants as the ICE candidate; empty = the bound address.
     pub advertise: String,
+    /// Also accept media over TCP (ICE-TCP) on the same port, for networks that block UDP.
+    pub tcp: bool,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self {
+            udp_listen: String::new(),
+            advertise: String::new(),
+            tcp: true,
+        }
+    }
 }
 
 /// `[web]`
@@ -341,6 +353,10 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
         "media.advertise",
         "Address (`ip` or `ip:port`) participants send media to, e.g. behind NAT; empty = the bound address (required if `udp_listen` is a wildcard).",
+    ),
+    (
+        "media.tcp",
+        "Also accept meeting media over TCP (ICE-TCP, RFC 6544: a passive candidate on the UDP port's number, TCP) for networks that block UDP; UDP stays preferred.",
     ),
     (
         "web.dir",

@@ -14,6 +14,9 @@ pub struct SfuConfig {
     /// The address of the one UDP socket that serves every participant; announced as the only
     /// (host) ICE candidate in every answer.
     pub local_addr: SocketAddr,
+    /// Where the server also accepts ICE-TCP (RFC 6544) connections, announced as a second,
+    /// passive TCP host candidate for participants whose network blocks UDP. `None`: UDP only.
+    pub tcp_addr: Option<SocketAddr>,
     /// End-to-end encrypted meeting: the audio-level header extension is neither negotiated nor
     /// forwarded, so the server cannot tell who speaks. Default `true`.
     pub encrypted: bool,
@@ -33,6 +36,7 @@ impl SfuConfig {
     pub fn new(local_addr: SocketAddr) -> Self {
         SfuConfig {
             local_addr,
+            tcp_addr: None,
             encrypted: true,
             layer_bitrates: [150_000, 500_000, 1_500_000],
             initial_bitrate: 1_000_000,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use str0m::bwe::{Bitrate, BweKind};
 use str0m::change::SdpOffer;
 use str0m::media::{Direction, Mid};
-use str0m::net::{Protocol, Receive};
+use str0m::net::{Protocol, Receive, TcpType};
 use str0m::rtp::{Extension, ExtensionMap, RtpPacket};
 use str0m::{Candidate, Event as RtcEvent, IceConnectionState, Input, Output as RtcOutput, Rtc};
 
@@ -98,6 +98,16 @@ impl Sfu {
             .map_err(|e| Error::InvalidCandidate(e.to_string()))?;
         rtc.add_local_candidate(candidate)
             .ok_or_else(|| Error::InvalidCandidate(self.config.local_addr.to_string()))?;
+        if let Some(tcp) = self.config.tcp_addr {
+            let candidate = Candidate::builder()
+                .tcp()
+                .host(tcp)
+                .tcptype(TcpType::Passive)
+                .build()
+                .map_err(|e| Error::InvalidCandidate(e.to_string()))?;
+            rtc.add_local_candidate(candidate)
+                .ok_or_else(|| Error::InvalidCandidate(tcp.to_string()))?;
+        }
         let answer = rtc
             .sdp_api()
             .accept_offer(offer)
@@ -178,6 +188,20 @@ impl Sfu {
         destination: SocketAddr,
         contents: &[u8],
     ) -> bool {
+        self.handle_receive_on(now, Protocol::Udp, source, destination, contents)
+    }
+
+    /// Like [`Sfu::handle_receive`] for a packet that arrived over `proto`: `Protocol::Tcp`
+    /// for one RFC 4571 frame of an ICE-TCP connection (see [`SfuConfig::tcp_addr`]). Replies
+    /// to it come out as transmits with the same protocol and the peer's address as destination.
+    pub fn handle_receive_on(
+        &mut self,
+        now: Instant,
+        proto: Protocol,
+        source: SocketAddr,
+        destination: SocketAddr,
+        contents: &[u8],
+    ) -> bool {
         self.now = self.now.max(now);
         let Ok(contents) = contents.try_into() else {
             return false;
@@ -185,7 +209,7 @@ impl Sfu {
         let input = Input::Receive(
             now,
             Receive {
-                proto: Protocol::Udp,
+                proto,
                 source,
                 destination,
                 contents,

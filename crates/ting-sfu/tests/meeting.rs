@@ -67,6 +67,26 @@ fn two_participants_exchange_media_unchanged() {
 }
 
 #[test]
+fn participants_without_udp_connect_over_ice_tcp() {
+    // The router announces a passive TCP candidate next to its UDP one; clients that can only
+    // open TCP connections (active candidates) connect, and media flows both ways over TCP.
+    let mut net = Net::new(|mut c| {
+        c.tcp_addr = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 3479)));
+        c
+    });
+    net.tcp = true;
+    net.join(true, true, false);
+    net.join(true, true, false);
+    net.settle();
+    send_frames(&mut net, 30, 10);
+    assert_complete(&net, 30, &[0, 1]);
+    assert_eq!(
+        net.wrong_proto, 0,
+        "router replied over UDP to a TCP client"
+    );
+}
+
+#[test]
 fn ten_participants_full_mesh_through_router() {
     let mut net = Net::new(|c| c);
     for _ in 0..10 {

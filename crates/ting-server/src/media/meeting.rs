@@ -8,7 +8,7 @@ use std::time::Instant;
 use ting_proto::ws::{MeetingEndReason, MeetingPeer, ServerEvent};
 use ting_proto::{DeviceId, ErrorCode, RoomId};
 use ting_sfu::str0m::media::MediaKind;
-use ting_sfu::str0m::net::Transmit;
+use ting_sfu::str0m::net::{Protocol, Transmit};
 use ting_sfu::{DisconnectReason, Event, Output, ParticipantId, Sfu, SfuConfig, TrackId};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -244,15 +244,18 @@ impl Meeting {
         );
     }
 
-    /// Feeds a datagram; `false` if no participant of this meeting accepts it.
+    /// Feeds a datagram (or an ICE-TCP frame); `false` if no participant of this meeting
+    /// accepts it.
     pub(crate) fn handle_receive(
         &mut self,
         now: Instant,
+        proto: Protocol,
         source: std::net::SocketAddr,
         destination: std::net::SocketAddr,
         bytes: &[u8],
     ) -> bool {
-        self.sfu.handle_receive(now, source, destination, bytes)
+        self.sfu
+            .handle_receive_on(now, proto, source, destination, bytes)
     }
 
     /// Advances the router's clock.

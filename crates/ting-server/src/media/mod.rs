@@ -14,6 +14,7 @@
 mod meeting;
 mod sdp;
 mod task;
+mod tcp;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -113,12 +114,38 @@ impl Media {
             Err(e) => return disabled(e),
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = task::MediaTask::new(socket, advertised).run(rx);
+        let tcp = if config.media.tcp {
+            match bind_tcp(local) {
+                Ok(listener) => listener
+                    .local_addr()
+                    .ok()
+                    .map(|a| (listener, SocketAddr::new(advertised.ip(), a.port()))),
+                Err(e) => {
+                    tracing::warn!(error = %e, "media TCP listener unavailable; UDP only");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (tcp_addr, tcp_rx) = match tcp {
+            Some((listener, addr)) => {
+                let (tcp_tx, tcp_rx) = mpsc::unbounded_channel();
+                tokio::spawn(tcp::accept_loop(listener, tcp_tx));
+                (Some(addr), Some(tcp_rx))
+            }
+            None => (None, None),
+        };
+        let task = task::MediaTask::new(socket, advertised, tcp_addr, tcp_rx).run(rx);
         tokio::spawn(tracing::Instrument::instrument(
             task,
             tracing::info_span!("media"),
         ));
-        tracing::info!(port = advertised.port(), "media socket ready");
+        tracing::info!(
+            port = advertised.port(),
+            tcp_port = tcp_addr.map(|a| a.port()),
+            "media socket ready"
+        );
         Media {
             tx: Some(tx),
             next_conn: Arc::new(AtomicU64::new(1)),
@@ -156,6 +183,15 @@ fn bind_address(config: &Config) -> Result<SocketAddr, String> {
         .map(|a| a.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     Ok(SocketAddr::new(ip, 0))
+}
+
+/// The media TCP listener: the UDP socket's address (same port number) where free, else any
+/// port on the same IP.
+fn bind_tcp(udp: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let std = std::net::TcpListener::bind(udp)
+        .or_else(|_| std::net::TcpListener::bind(SocketAddr::new(udp.ip(), 0)))?;
+    std.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(std)
 }
 
 fn advertised_address(config: &Config, local: SocketAddr) -> Result<SocketAddr, String> {

@@ -16,12 +16,13 @@ use std::time::{Duration, Instant};
 use ting_proto::ws::MeetingEndReason;
 use ting_proto::ws::ServerEvent;
 use ting_proto::{ErrorCode, RoomId};
-use ting_sfu::str0m::net::Transmit;
+use ting_sfu::str0m::net::{Protocol, Transmit};
 use ting_sfu::{ParticipantId, SfuConfig};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 
 use super::meeting::{Meeting, Peer};
+use super::tcp::TcpEvent;
 use super::{Command, Request};
 
 /// Largest datagram read.
@@ -30,17 +31,30 @@ const MAX_DATAGRAM: usize = 2000;
 pub(crate) struct MediaTask {
     socket: UdpSocket,
     advertised: SocketAddr,
+    /// The advertised ICE-TCP address, when TCP is on.
+    tcp_addr: Option<SocketAddr>,
+    tcp_rx: Option<UnboundedReceiver<TcpEvent>>,
+    /// Writers of open ICE-TCP connections, by peer address.
+    tcp_peers: HashMap<SocketAddr, Sender<Vec<u8>>>,
     meetings: HashMap<RoomId, Meeting>,
-    routes: HashMap<SocketAddr, RoomId>,
+    routes: HashMap<(Protocol, SocketAddr), RoomId>,
     next_participant: u64,
     out: Vec<Transmit>,
 }
 
 impl MediaTask {
-    pub(crate) fn new(socket: UdpSocket, advertised: SocketAddr) -> Self {
+    pub(crate) fn new(
+        socket: UdpSocket,
+        advertised: SocketAddr,
+        tcp_addr: Option<SocketAddr>,
+        tcp_rx: Option<UnboundedReceiver<TcpEvent>>,
+    ) -> Self {
         MediaTask {
             socket,
             advertised,
+            tcp_addr,
+            tcp_rx,
+            tcp_peers: HashMap::new(),
             meetings: HashMap::new(),
             routes: HashMap::new(),
             next_participant: 1,
@@ -63,9 +77,13 @@ impl MediaTask {
                     None => return,
                 },
                 r = self.socket.recv_from(&mut buf) => match r {
-                    Ok((n, source)) => self.on_datagram(source, &buf[..n.min(buf.len())]),
+                    Ok((n, source)) => {
+                        let dest = self.advertised;
+                        self.on_packet(Protocol::Udp, source, dest, &buf[..n.min(buf.len())]);
+                    }
                     Err(e) => tracing::debug!(error = %e, "media socket receive failed"),
                 },
+                Some(ev) = next_tcp(&mut self.tcp_rx) => self.on_tcp(ev),
                 () = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {
                     let now = Instant::now();
                     let due: Vec<RoomId> = self
@@ -86,30 +104,59 @@ impl MediaTask {
         }
     }
 
-    fn on_datagram(&mut self, source: SocketAddr, bytes: &[u8]) {
+    fn on_tcp(&mut self, ev: TcpEvent) {
+        match ev {
+            TcpEvent::Opened { peer, writer } => {
+                self.tcp_peers.insert(peer, writer);
+            }
+            TcpEvent::Frame { peer, bytes } => {
+                let Some(dest) = self.tcp_addr else { return };
+                if !self.on_packet(Protocol::Tcp, peer, dest, &bytes) {
+                    // Nobody's: close it (the connection task ends when its writer goes).
+                    self.tcp_peers.remove(&peer);
+                }
+            }
+            TcpEvent::Closed { peer } => {
+                self.tcp_peers.remove(&peer);
+                self.routes.remove(&(Protocol::Tcp, peer));
+            }
+        }
+    }
+
+    /// Feeds one packet to the meeting it belongs to; `false` if none accepts it.
+    fn on_packet(
+        &mut self,
+        proto: Protocol,
+        source: SocketAddr,
+        dest: SocketAddr,
+        bytes: &[u8],
+    ) -> bool {
         let now = Instant::now();
-        let dest = self.advertised;
-        let hinted = self.routes.get(&source).copied();
+        let hinted = self.routes.get(&(proto, source)).copied();
         if let Some(room) = hinted
             && let Some(m) = self.meetings.get_mut(&room)
-            && m.handle_receive(now, source, dest, bytes)
+            && m.handle_receive(now, proto, source, dest, bytes)
         {
             self.settle(room);
-            return;
+            return true;
         }
         // A new address first shows up with an ICE connectivity check (STUN, first byte 0 or 1
         // per RFC 7983); anything else from an unknown address is dropped without asking every
         // router.
         if bytes.first().is_none_or(|b| *b >= 2) {
-            return;
+            return false;
         }
-        let found = self
-            .meetings
-            .iter_mut()
-            .find_map(|(room, m)| m.handle_receive(now, source, dest, bytes).then_some(*room));
-        if let Some(room) = found {
-            self.routes.insert(source, room);
-            self.settle(room);
+        let found = self.meetings.iter_mut().find_map(|(room, m)| {
+            m.handle_receive(now, proto, source, dest, bytes)
+                .then_some(*room)
+        });
+        match found {
+            Some(room) => {
+                self.routes.insert((proto, source), room);
+                self.settle(room);
+                true
+            }
+            None => false,
         }
     }
 
@@ -133,7 +180,8 @@ impl MediaTask {
                     }
                     let id = ParticipantId(self.next_participant);
                     self.next_participant += 1;
-                    let config = SfuConfig::new(self.advertised);
+                    let mut config = SfuConfig::new(self.advertised);
+                    config.tcp_addr = self.tcp_addr;
                     let m = self
                         .meetings
                         .entry(room)
@@ -198,9 +246,29 @@ impl MediaTask {
 
     async fn flush(&mut self) {
         for t in self.out.drain(..) {
-            if let Err(e) = self.socket.send_to(&t.contents, t.destination).await {
-                tracing::debug!(error = %e, "media send failed");
+            match t.proto {
+                Protocol::Udp => {
+                    if let Err(e) = self.socket.send_to(&t.contents, t.destination).await {
+                        tracing::debug!(error = %e, "media send failed");
+                    }
+                }
+                _ => match self.tcp_peers.get(&t.destination) {
+                    // A full queue drops the packet: media is loss-tolerant (NACK/RTX, PLI),
+                    // and one slow TCP peer must not stall every meeting.
+                    Some(w) => {
+                        let _ = w.try_send(t.contents.to_vec());
+                    }
+                    None => tracing::debug!("media TCP peer gone"),
+                },
             }
         }
+    }
+}
+
+/// The next ICE-TCP event, or never when TCP is off.
+async fn next_tcp(rx: &mut Option<UnboundedReceiver<TcpEvent>>) -> Option<TcpEvent> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use ting_sfu::str0m::change::{SdpAnswer, SdpApi, SdpOffer, SdpPendingOffer};
 use ting_sfu::str0m::format::Codec;
 use ting_sfu::str0m::media::{Direction, MediaKind, Mid, Rid, Simulcast, SimulcastLayer};
-use ting_sfu::str0m::net::{Protocol, Receive};
+use ting_sfu::str0m::net::{Protocol, Receive, TcpType};
 use ting_sfu::str0m::rtp::{ExtensionValues, RtpWrite};
 use ting_sfu::str0m::{Candidate, Event as RtcEvent, Input, Output as RtcOutput, Rtc};
 use ting_sfu::{Event, Output, ParticipantId, Sfu, SfuConfig};
@@ -63,6 +63,7 @@ pub(crate) struct Client {
 
 struct Packet {
     at: Instant,
+    proto: Protocol,
     to_sfu: bool,
     source: SocketAddr,
     destination: SocketAddr,
@@ -87,6 +88,11 @@ pub(crate) struct Net {
     /// Keep the router's offers in `held` instead of answering them at once.
     pub(crate) hold_offers: bool,
     pub(crate) held: Vec<(ParticipantId, u64, String)>,
+    /// Clients offer only an active ICE-TCP candidate (RFC 6544) and the router's packets to
+    /// them must come out as TCP.
+    pub(crate) tcp: bool,
+    /// Packets the router sent with a protocol other than the client's.
+    pub(crate) wrong_proto: usize,
 }
 
 /// Synthetic payload: codec prefix, then publisher, kind, layer, frame, filler, FNV-1a checksum.
@@ -164,6 +170,8 @@ impl Net {
             dropped: 0,
             hold_offers: false,
             held: Vec::new(),
+            tcp: false,
+            wrong_proto: 0,
         }
     }
 
@@ -173,7 +181,17 @@ impl Net {
         let id = ParticipantId(idx as u64 + 1);
         let addr = SocketAddr::from((Ipv4Addr::new(127, 1, 0, idx as u8 + 1), 5000));
         let mut rtc = Rtc::builder().set_rtp_mode(true).build(self.now);
-        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
+        let candidate = if self.tcp {
+            Candidate::builder()
+                .tcp()
+                .host(addr)
+                .tcptype(TcpType::Active)
+                .build()
+                .expect("candidate")
+        } else {
+            Candidate::host(addr, "udp").expect("candidate")
+        };
+        rtc.add_local_candidate(candidate);
         let mut api = rtc.sdp_api();
         let a =
             audio.then(|| api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None));
@@ -301,7 +319,7 @@ impl Net {
         for p in due {
             if p.to_sfu {
                 self.sfu
-                    .handle_receive(now, p.source, p.destination, &p.bytes);
+                    .handle_receive_on(now, p.proto, p.source, p.destination, &p.bytes);
             } else if let Some(i) = self.client_by_addr(p.destination) {
                 let c = &mut self.clients[i];
                 if !c.alive {
@@ -310,7 +328,7 @@ impl Net {
                 let input = Input::Receive(
                     now,
                     Receive {
-                        proto: Protocol::Udp,
+                        proto: p.proto,
                         source: p.source,
                         destination: p.destination,
                         contents: p.bytes.as_slice().try_into().expect("datagram"),
@@ -343,6 +361,7 @@ impl Net {
                     }
                     self.queue.push(Packet {
                         at: self.now + self.latency,
+                        proto: t.proto,
                         to_sfu: true,
                         source: t.source,
                         destination: t.destination,
@@ -390,8 +409,17 @@ impl Net {
                             continue;
                         }
                         self.delivered += 1;
+                        let client_proto = if self.tcp {
+                            Protocol::Tcp
+                        } else {
+                            Protocol::Udp
+                        };
+                        if transmit.proto != client_proto {
+                            self.wrong_proto += 1;
+                        }
                         self.queue.push(Packet {
                             at: self.now + self.latency,
+                            proto: transmit.proto,
                             to_sfu: false,
                             source: transmit.source,
                             destination: transmit.destination,
