@@ -428,3 +428,109 @@ async fn policy_decides_who_starts_meetings_and_whether_screens_are_shared() {
     sig.close().await;
     pr.leave().await;
 }
+
+/// Sends a hand signal after the request under test and returns the events up to its echo:
+/// the media task handles one connection's messages in order, so everything the request
+/// caused comes before it.
+async fn events_until_hand(
+    sig: &mut Signaling,
+    room: ting_proto::RoomId,
+    raised: bool,
+) -> Vec<ServerEvent> {
+    sig.send(&ClientMessage::MeetingHand {
+        room_id: room,
+        raised,
+    })
+    .await
+    .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        match tokio::time::timeout(WAIT, sig.next()).await {
+            Ok(Ok(Some(ev @ ServerEvent::MeetingHand { .. }))) => {
+                seen.push(ev);
+                return seen;
+            }
+            Ok(Ok(Some(ev))) => seen.push(ev),
+            other => panic!("no hand echo: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_joiners_learn_mute_and_hands_and_subscribers_choose_layers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"), 0, None);
+    for u in ["alice", "bob"] {
+        server.create_user(u);
+    }
+    let mut a = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut b = login(&server, tmp.path(), "bob", "laptop").await;
+    let room = a.create_room(None).await.unwrap();
+    a.invite(room, "bob").await.unwrap();
+    b.sync().await.unwrap();
+    let pa = a.join_meeting(room, options()).await.unwrap();
+    pa.mute(true, false);
+    let alice = pa.stats().participant_id;
+
+    let token = b.api().token().unwrap().to_string();
+    let mut sig = Signaling::connect(&server.url(), &token).await.unwrap();
+    sig.send(&ClientMessage::MeetingJoin {
+        room_id: room,
+        sdp: offer_with_videos(1),
+    })
+    .await
+    .unwrap();
+    let seen = events_until_hand(&mut sig, room, false).await;
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, ServerEvent::MeetingJoined { .. })),
+        "{seen:?}"
+    );
+    // Alice announced her mute state before bob came: he learns it on joining.
+    assert!(
+        seen.iter().any(|e| matches!(e,
+            ServerEvent::MeetingMuted { participant_id, audio: true, video: false, .. }
+                if *participant_id == alice)),
+        "{seen:?}"
+    );
+    let video_mid = seen
+        .iter()
+        .find_map(|e| match e {
+            ServerEvent::MeetingTrackPublished {
+                participant_id,
+                mid,
+                kind,
+                ..
+            } if *participant_id == alice && kind == "video" => Some(mid.clone()),
+            _ => None,
+        })
+        .expect("alice's video is announced");
+
+    // A raised hand reaches everyone, the raiser included.
+    let seen = events_until_hand(&mut sig, room, true).await;
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, ServerEvent::MeetingHand { raised: true, .. })),
+        "{seen:?}"
+    );
+
+    // Asking for a smaller layer of a real track is accepted; an unknown track is an error.
+    let layer = |participant_id, mid: &str| ClientMessage::MeetingLayer {
+        room_id: room,
+        participant_id,
+        mid: mid.into(),
+        layer: ting_proto::ws::SimulcastLayer::Low,
+    };
+    sig.send(&layer(alice, &video_mid)).await.unwrap();
+    let seen = events_until_hand(&mut sig, room, false).await;
+    assert!(
+        !seen.iter().any(|e| matches!(e, ServerEvent::Error { .. })),
+        "{seen:?}"
+    );
+    sig.send(&layer(alice, "no-such-mid")).await.unwrap();
+    assert_eq!(next_error(&mut sig).await.0, ErrorCode::UnknownTrack);
+    sig.send(&layer(999, &video_mid)).await.unwrap();
+    assert_eq!(next_error(&mut sig).await.0, ErrorCode::UnknownTrack);
+    sig.close().await;
+    pa.leave().await;
+}

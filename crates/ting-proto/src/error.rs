@@ -76,6 +76,8 @@ pub enum ErrorCode {
     InvalidSdp,
     /// The device is not in this room's meeting (answer, offer or leave without a join).
     NotInMeeting,
+    /// The meeting has no such track (publisher and media id).
+    UnknownTrack,
 }
 
 impl ErrorCode {
@@ -114,6 +116,7 @@ impl ErrorCode {
         Self::InvalidPolicy,
         Self::InvalidSdp,
         Self::NotInMeeting,
+        Self::UnknownTrack,
     ];
 
     /// The stable string form, as it appears in JSON.
@@ -152,6 +155,7 @@ impl ErrorCode {
             Self::InvalidPolicy => "invalid_policy",
             Self::InvalidSdp => "invalid_sdp",
             Self::NotInMeeting => "not_in_meeting",
+            Self::UnknownTrack => "unknown_track",
         }
     }
 
@@ -176,7 +180,8 @@ impl ErrorCode {
             | Self::UnknownUser
             | Self::UnknownDevice
             | Self::UnknownRoom
-            | Self::UnknownBlob => 404,
+            | Self::UnknownBlob
+            | Self::UnknownTrack => 404,
             Self::MethodNotAllowed => 405,
             Self::UsernameTaken
             | Self::SetupAlreadyDone

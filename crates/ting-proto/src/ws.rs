@@ -89,11 +89,43 @@ pub enum ClientMessage {
         /// Camera off.
         video: bool,
     },
+    /// Raise or lower this participant's hand (shown to everyone, including later joiners).
+    MeetingHand {
+        /// Room.
+        room_id: RoomId,
+        /// Hand raised.
+        raised: bool,
+    },
+    /// The largest simulcast layer this participant wants of another's video track (e.g. from
+    /// the size it renders it at); the server's bandwidth estimate may still pick a smaller one.
+    MeetingLayer {
+        /// Room.
+        room_id: RoomId,
+        /// The publisher.
+        participant_id: u64,
+        /// The publisher's media id (from `meeting_track_published`).
+        mid: String,
+        /// Largest wanted layer.
+        layer: SimulcastLayer,
+    },
     /// Leave the meeting; also implied when the WebSocket closes.
     MeetingLeave {
         /// Room.
         room_id: RoomId,
     },
+}
+
+/// A simulcast layer, smallest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SimulcastLayer {
+    /// Lowest resolution (rid `q`).
+    Low,
+    /// Middle resolution (rid `h`).
+    Medium,
+    /// Full resolution (rid `f`).
+    High,
 }
 
 /// A participant of a meeting.
@@ -232,7 +264,8 @@ pub enum ServerEvent {
         /// The publisher's media id.
         mid: String,
     },
-    /// A participant's announced mute state.
+    /// A participant's announced mute state; a participant that joins gets one for everyone
+    /// who announced theirs.
     MeetingMuted {
         /// Room.
         room_id: RoomId,
@@ -242,6 +275,16 @@ pub enum ServerEvent {
         audio: bool,
         /// Camera off.
         video: bool,
+    },
+    /// A participant raised or lowered its hand. Sent to everyone in the meeting, and to a
+    /// participant that joins for every raised hand.
+    MeetingHand {
+        /// Room.
+        room_id: RoomId,
+        /// Who.
+        participant_id: u64,
+        /// Hand raised.
+        raised: bool,
     },
     /// This connection's own media session in the room ended.
     MeetingEnded {

@@ -28,6 +28,7 @@ pub fn is_meeting_event(ev: &ServerEvent) -> bool {
             | ServerEvent::MeetingTrackPublished { .. }
             | ServerEvent::MeetingTrackUnpublished { .. }
             | ServerEvent::MeetingMuted { .. }
+            | ServerEvent::MeetingHand { .. }
             | ServerEvent::MeetingEnded { .. }
             | ServerEvent::Error { .. }
     )

@@ -23,6 +23,10 @@ pub(crate) struct Peer {
     pub(crate) device: DeviceId,
     /// Events to that connection.
     pub(crate) tx: UnboundedSender<ServerEvent>,
+    /// Announced microphone-muted and camera-off state, once announced.
+    pub(crate) muted: Option<(bool, bool)>,
+    /// Hand raised.
+    pub(crate) hand: bool,
 }
 
 /// A meeting in progress.
@@ -135,6 +139,24 @@ impl Meeting {
                 kind: (*kind).into(),
             });
         }
+        // What the others announced before this participant came.
+        for (other, p) in &self.peers {
+            if let Some((audio, video)) = p.muted {
+                let _ = peer.tx.send(ServerEvent::MeetingMuted {
+                    room_id: self.room,
+                    participant_id: other.0,
+                    audio,
+                    video,
+                });
+            }
+            if p.hand {
+                let _ = peer.tx.send(ServerEvent::MeetingHand {
+                    room_id: self.room,
+                    participant_id: other.0,
+                    raised: true,
+                });
+            }
+        }
         tracing::info!(room = %self.room, participant = %id, device = %peer.device, "joined meeting");
         self.peers.insert(id, peer);
     }
@@ -233,6 +255,9 @@ impl Meeting {
             let _ = tx.send(super::not_in_meeting());
             return;
         };
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.muted = Some((audio, video));
+        }
         self.broadcast(
             Some(id),
             &ServerEvent::MeetingMuted {
@@ -242,6 +267,48 @@ impl Meeting {
                 video,
             },
         );
+    }
+
+    /// Raises or lowers a participant's hand and tells everyone (itself included, so all
+    /// views agree on the order of events).
+    pub(crate) fn hand(&mut self, conn: ConnId, tx: &UnboundedSender<ServerEvent>, raised: bool) {
+        let Some(id) = self.participant_of(conn) else {
+            let _ = tx.send(super::not_in_meeting());
+            return;
+        };
+        if let Some(p) = self.peers.get_mut(&id) {
+            p.hand = raised;
+        }
+        self.broadcast(
+            None,
+            &ServerEvent::MeetingHand {
+                room_id: self.room,
+                participant_id: id.0,
+                raised,
+            },
+        );
+    }
+
+    /// A subscriber's preferred (largest) simulcast layer of another participant's track.
+    pub(crate) fn prefer_layer(
+        &mut self,
+        conn: ConnId,
+        tx: &UnboundedSender<ServerEvent>,
+        publisher: u64,
+        mid: &str,
+        layer: ting_sfu::Layer,
+    ) {
+        let Some(id) = self.participant_of(conn) else {
+            let _ = tx.send(super::not_in_meeting());
+            return;
+        };
+        let track = TrackId {
+            publisher: ParticipantId(publisher),
+            mid: mid.into(),
+        };
+        if let Err(e) = self.sfu.set_preferred_layer(id, track, layer) {
+            let _ = tx.send(error(ErrorCode::UnknownTrack, e.to_string()));
+        }
     }
 
     /// Feeds a datagram (or an ICE-TCP frame); `false` if no participant of this meeting

@@ -20,7 +20,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ting_proto::ws::{ClientMessage, ServerEvent};
+use ting_proto::ws::{ClientMessage, ServerEvent, SimulcastLayer};
 use ting_proto::{DeviceId, ErrorCode, RoomId};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
@@ -38,10 +38,30 @@ pub type ConnId = u64;
 /// A signaling request about one room's meeting.
 #[derive(Debug)]
 pub(crate) enum Request {
-    Join { sdp: String, rules: Rules },
-    Offer { sdp: String, rules: Rules },
-    Answer { offer_id: u64, sdp: String },
-    Mute { audio: bool, video: bool },
+    Join {
+        sdp: String,
+        rules: Rules,
+    },
+    Offer {
+        sdp: String,
+        rules: Rules,
+    },
+    Answer {
+        offer_id: u64,
+        sdp: String,
+    },
+    Mute {
+        audio: bool,
+        video: bool,
+    },
+    Hand {
+        raised: bool,
+    },
+    Layer {
+        publisher: u64,
+        mid: String,
+        layer: ting_sfu::Layer,
+    },
     Leave,
 }
 
@@ -278,6 +298,24 @@ impl Connection {
                 audio,
                 video,
             } => (room_id, Request::Mute { audio, video }),
+            ClientMessage::MeetingHand { room_id, raised } => (room_id, Request::Hand { raised }),
+            ClientMessage::MeetingLayer {
+                room_id,
+                participant_id,
+                mid,
+                layer,
+            } => (
+                room_id,
+                Request::Layer {
+                    publisher: participant_id,
+                    mid,
+                    layer: match layer {
+                        SimulcastLayer::Low => ting_sfu::Layer::Low,
+                        SimulcastLayer::Medium => ting_sfu::Layer::Medium,
+                        SimulcastLayer::High => ting_sfu::Layer::High,
+                    },
+                },
+            ),
             ClientMessage::MeetingLeave { room_id } => (room_id, Request::Leave),
             ClientMessage::Auth { .. } | ClientMessage::Ping | ClientMessage::Ack { .. } => {
                 return None;

@@ -186,7 +186,14 @@ impl MediaTask {
                         .meetings
                         .entry(room)
                         .or_insert_with(|| Meeting::new(now, room, config));
-                    m.join(now, id, Peer { conn, device, tx }, &sdp, rules);
+                    let peer = Peer {
+                        conn,
+                        device,
+                        tx,
+                        muted: None,
+                        hand: false,
+                    };
+                    m.join(now, id, peer, &sdp, rules);
                     self.settle(room);
                     return;
                 }
@@ -221,6 +228,12 @@ impl MediaTask {
             Request::Offer { sdp, rules } => m.offer(conn, &tx, &sdp, rules),
             Request::Answer { offer_id, sdp } => m.answer(conn, &tx, offer_id, &sdp),
             Request::Mute { audio, video } => m.mute(conn, &tx, audio, video),
+            Request::Hand { raised } => m.hand(conn, &tx, raised),
+            Request::Layer {
+                publisher,
+                mid,
+                layer,
+            } => m.prefer_layer(conn, &tx, publisher, &mid, layer),
             Request::Leave => match m.participant_of(conn) {
                 Some(id) => m.end(id, MeetingEndReason::Left),
                 None => {
