@@ -590,7 +590,10 @@ fn web_dir_is_integrity_checked_hashed_and_served() {
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("integrity") && err.contains("app-1.js"), "{err}");
+    assert!(
+        err.contains("integrity") && err.contains("app-1.js"),
+        "{err}"
+    );
 
     let sri = format!("sha384-{}", b64(&Sha384::digest(js)));
     let index = page(&sri);
@@ -601,7 +604,10 @@ fn web_dir_is_integrity_checked_hashed_and_served() {
     let (status, info) = s.request("GET", "/api/v1/web-bundle", None, None);
     assert_eq!(status, 200);
     let mut h = Sha256::new();
-    for (path, bytes) in [("assets/app-1.js", &js[..]), ("index.html", index.as_bytes())] {
+    for (path, bytes) in [
+        ("assets/app-1.js", &js[..]),
+        ("index.html", index.as_bytes()),
+    ] {
         h.update(path.as_bytes());
         h.update([0]);
         h.update((bytes.len() as u64).to_be_bytes());
