@@ -1,8 +1,10 @@
 // Meetings in real headless Chromium against a real `ting serve`: two members of a room meet and
 // each sees the other's video, decoded by Chromium and decrypted by the media worker's SFrame
 // transform (its counters are on the tiles' data-* attributes); a screen share appears on the other
-// side; mute and camera-off propagate; both leave cleanly; a user who is not a member is turned
-// away with a clear message, by the view and by the server. Screenshots: docs/screenshots/meeting-*.png.
+// side; mute, camera-off and raised hands propagate, also to someone who joins later; each
+// camera is asked for the simulcast layer that fits its tile; both leave cleanly; a user who is not
+// a member is turned away with a clear message, by the view and by the server.
+// Screenshots: docs/screenshots/meeting-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -27,7 +29,40 @@ before(async () => {
   alice = await newPage(browser, { lang: 'en-GB' });
   bob = await newPage(browser, { lang: 'sv-SE' });
   carol = await newPage(browser, { lang: 'en-GB' });
+  for (const page of [alice, bob, carol]) watchSignaling(page);
 });
+
+/**
+ * Records the meeting signaling a page exchanges on the app's WebSocket: `unknown_track` errors
+ * (`page.unknownTrack`) and every `meeting_layer` sent (`page.layers`, per joined session).
+ */
+function watchSignaling(page) {
+  page.unknownTrack = [];
+  page.layers = [];
+  let session = 0;
+  page.on('websocket', (ws) => {
+    const parse = (payload) => (String(payload).startsWith('{') ? JSON.parse(String(payload)) : null);
+    ws.on('framereceived', ({ payload }) => {
+      const msg = parse(payload);
+      if (msg?.type === 'error' && msg.code === 'unknown_track') page.unknownTrack.push(msg);
+      if (msg?.type === 'meeting_joined') session++;
+    });
+    ws.on('framesent', ({ payload }) => {
+      const msg = parse(payload);
+      if (msg?.type === 'meeting_layer') page.layers.push({ session, ...msg });
+    });
+  });
+}
+
+/** No `meeting_layer` repeated the previous choice for the same track of the same session. */
+function assertLayersOnlyOnChange(page) {
+  const last = new Map();
+  for (const m of page.layers) {
+    const key = `${m.session}/${m.participant_id}/${m.mid}`;
+    assert.notEqual(last.get(key), m.layer, `a repeated layer request: ${JSON.stringify(m)}`);
+    last.set(key, m.layer);
+  }
+}
 
 after(async () => {
   await browser?.close();
@@ -58,7 +93,8 @@ const tiles = (page) => page.$$eval('.tm-tile', (els) => els.map((e) => ({ ...e.
 
 /**
  * Waits until the tile of participant `pid` (camera or screen) has the data-* values in `want`
- * (camelCase keys; strings compare equal, `'>0'` means a positive number, `'!x'` means not x).
+ * (camelCase keys; strings compare equal, `'>n'` and `'<n'` compare numbers, `'!x'` means not x,
+ * `'?'` means present).
  */
 async function waitTile(page, pid, { screen = false, want, what }) {
   try {
@@ -70,7 +106,9 @@ async function waitTile(page, pid, { screen = false, want, what }) {
         if (!t) return false;
         return Object.entries(want).every(([k, v]) => {
           const d = t.dataset[k];
-          if (v === '>0') return Number(d) > 0;
+          if (v.startsWith('>')) return Number(d) > Number(v.slice(1));
+          if (v.startsWith('<')) return d !== undefined && Number(d) < Number(v.slice(1));
+          if (v === '?') return d !== undefined;
           if (v.startsWith('!')) return d !== v.slice(1);
           return d === v;
         });
@@ -97,6 +135,29 @@ const PLAYING = {
 let alicePid;
 let bobPid;
 
+/**
+ * Waits until the camera tile of `pid` asks for the layer that fits its size now (tile height
+ * in device pixels, `ratio` per CSS px: ≤ 240 low, ≤ 540 medium, else high) and, if given, that
+ * this is `layer`. Returns { layer, height } (CSS px).
+ */
+async function waitLayer(page, pid, { layer = null, ratio = 1, what }) {
+  try {
+    const found = await page.waitForFunction(
+      ({ pid, layer, ratio }) => {
+        const t = [...document.querySelectorAll('.tm-tile')].find((e) => e.dataset.participantId === String(pid) && e.dataset.screen !== 'true');
+        const height = t?.getBoundingClientRect().height ?? 0;
+        const fits = height * ratio <= 240 ? 'low' : height * ratio <= 540 ? 'medium' : 'high';
+        return t?.dataset.layer === fits && (layer === null || fits === layer) && { layer: fits, height };
+      },
+      { pid, layer, ratio },
+      { timeout: T },
+    );
+    return await found.jsonValue();
+  } catch (e) {
+    throw new Error(`${what}: ${e.message}\ntiles: ${JSON.stringify(await tiles(page), null, 1)}`);
+  }
+}
+
 test('two members meet and see each other, end-to-end encrypted', async () => {
   // Bob and Carol sign in first: their devices publish the KeyPackages needed to invite them.
   await bob.goto(ting.url);
@@ -120,6 +181,11 @@ test('two members meet and see each other, end-to-end encrypted', async () => {
   }
   console.log(`alice sees bob: ${JSON.stringify(seenByAlice)}`);
   console.log(`bob sees alice: ${JSON.stringify(seenByBob)}`);
+  // Each asks the SFU for the other's simulcast layer that fits the tile.
+  for (const [page, pid, who] of [[alice, bobPid, 'alice'], [bob, alicePid, 'bob']]) {
+    const { height, layer } = await waitLayer(page, pid, { what: `${who}'s layer request` });
+    console.log(`${who} asks for ${layer} (tile ${height} px tall)`);
+  }
   // The active speaker is found from the decrypted audio (the fake microphone beeps).
   await waitTile(alice, bobPid, { want: { speaking: 'true' }, what: 'bob is heard speaking' });
   // The connection indicator has measured the path, and the camera goes out in simulcast layers.
@@ -137,6 +203,10 @@ test('a screen share appears on the other side', async (t) => {
   const screen = await waitTile(bob, alicePid, { screen: true, want: PLAYING, what: "bob sees alice's screen" });
   assert.equal(screen.screen, 'true');
   await bob.waitForFunction(() => document.querySelector('.tm-stage')?.dataset.layout === 'presentation');
+  // The camera moved to the strip beside the screen: a small tile, so the low layer. The
+  // screen (one encoding) is not asked for a layer.
+  await waitTile(bob, alicePid, { want: { layer: 'low' }, what: "alice's camera in the strip asks for low" });
+  assert.equal((await waitTile(bob, alicePid, { screen: true, want: {}, what: 'the screen tile' })).layer, undefined);
   await shot(bob, 'meeting-screen-share');
   await alice.locator('.tm-root [data-action="share"]').click();
   await bob.waitForFunction(
@@ -158,8 +228,14 @@ test('mute and camera off propagate', async (t) => {
   await waitTile(bob, alicePid, { want: { audioMuted: 'true' }, what: 'mute reaches bob' });
   await alice.locator('.tm-root [data-action="camera"]').click();
   await waitTile(bob, alicePid, { want: { videoOff: 'true' }, what: 'camera off reaches bob' });
+  // A raised hand goes through the server: alice's own tile shows the echo, bob's tile too.
   await alice.locator('.tm-root [data-action="hand"]').click();
-  await alice.locator('.tm-tile[data-self="true"][data-hand="true"]').waitFor();
+  await alice.locator('.tm-tile[data-self="true"][data-hand="true"]').waitFor({ timeout: T });
+  assert.equal(await alice.locator('.tm-root [data-action="hand"]').getAttribute('aria-pressed'), 'true');
+  await waitTile(bob, alicePid, { want: { hand: 'true' }, what: 'the raised hand reaches bob' });
+  const badge = bob.locator(`.tm-tile[data-participant-id="${alicePid}"]:not([data-screen="true"]) .tm-hand`);
+  assert.equal(await badge.isVisible(), true);
+  assert.equal(await badge.getAttribute('aria-label'), 'alice: handen uppräckt');
   await shot(bob, 'meeting-muted');
   await shot(alice, 'meeting-muted-self');
 
@@ -179,6 +255,10 @@ test('the participant list shows who is there and their encryption state', async
   await bob.waitForFunction(() => document.querySelectorAll('.tm-people .tm-person').length === 2);
   assert.equal(await rows.count(), 2);
   await bob.locator('.tm-people .tm-e2ee-ok').first().waitFor();
+  // Alice's hand is still up: her row says so, in words for screen readers.
+  const row = bob.locator(`.tm-people .tm-person[data-participant="p${alicePid}"]`);
+  assert.equal(await row.getAttribute('data-hand'), 'true');
+  assert.equal(await row.locator('.tm-hand').getAttribute('aria-label'), 'Handen uppräckt');
   await shot(bob, 'meeting-participants');
   await bob.locator('.tm-root [data-action="people"]').click();
 });
@@ -193,6 +273,34 @@ test('a 375 px phone screen', async (t) => {
   assert.ok(toolbar.x >= 0 && toolbar.x + toolbar.width <= 375, 'toolbar fits');
   await shot(bob, 'meeting-narrow');
   await bob.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('each camera is asked for the simulcast layer that fits its tile', async (t) => {
+  if (!bobPid) return t.skip('no meeting');
+  const unknownBefore = bob.unknownTrack.length;
+  // A wide high-density screen: the meeting area is at most about 560 px tall in the room view,
+  // so the tile is about 390 CSS px tall, which is 780 device pixels at a device pixel ratio of 2.
+  const cdp = await bob.context().newCDPSession(bob);
+  await cdp.send('Emulation.setDeviceMetricsOverride', { width: 1920, height: 1200, deviceScaleFactor: 2, mobile: false });
+  const large = await waitLayer(bob, alicePid, { layer: 'high', ratio: 2, what: 'a large tile' });
+  // Alice sends her camera in up to three layers (as many as her bandwidth estimate allows; `q`
+  // always). For the large tile bob receives more than the smallest, for the small one less.
+  const sent = String(await alice.locator('.tm-pill-quality').getAttribute('data-layers'));
+  const q = Number(/q:\d+x(\d+)/.exec(sent)?.[1]);
+  assert.ok(q > 0, `alice sends the low layer: ${sent}`);
+  const frames = async (want, what) => Number((await waitTile(bob, alicePid, { want: { frameHeight: want }, what })).frameHeight);
+  const big = await frames(`>${q}`, `bob receives more than ${q} px`);
+  // A phone screen: one small tile, so `low`, and the frames bob receives get smaller.
+  await cdp.send('Emulation.clearDeviceMetricsOverride');
+  await bob.setViewportSize({ width: 375, height: 740 });
+  const small = await waitLayer(bob, alicePid, { layer: 'low', what: 'a small tile' });
+  const smaller = await frames(`<${big}`, 'smaller frames for the small tile');
+  console.log(`alice sends ${sent}; bob receives ${big} px for a ${large.height} px tile at ratio 2 (high), ${smaller} px for a ${small.height} px tile (low)`);
+  await cdp.detach();
+  await bob.setViewportSize({ width: 1280, height: 800 });
+  await waitLayer(bob, alicePid, { what: 'back to the normal window' });
+  assert.deepEqual(bob.unknownTrack.slice(unknownBefore), [], 'no unknown_track error');
+  assertLayersOnlyOnChange(bob);
 });
 
 /** The MLS epoch the media worker of `page` encrypts with (from the header's lock pill). */
@@ -214,6 +322,9 @@ test('keys change when someone is added, and a removed member is cut off', async
   await waitTile(bob, alicePid, { want: { ...PLAYING, epoch: String(added) }, what: 'alice under the new keys' });
   await waitTile(alice, bobPid, { want: { ...PLAYING, epoch: String(added) }, what: 'bob under the new keys' });
 
+  // Bob mutes before carol comes; alice's hand is still up. Carol learns both from the server.
+  await bob.locator('.tm-root [data-action="mic"]').click();
+  await waitTile(alice, bobPid, { want: { audioMuted: 'true' }, what: 'bob muted' });
   await openRoom(carol, ROOM);
   const carolPid = await joinMeeting(carol);
   for (const [page, pid, what] of [
@@ -225,6 +336,16 @@ test('keys change when someone is added, and a removed member is cut off', async
     await waitTile(page, pid, { want: PLAYING, what });
   }
   await shot(alice, 'meeting-three');
+  await waitTile(carol, alicePid, { want: { hand: 'true' }, what: "carol, who came later, sees alice's raised hand" });
+  await waitTile(carol, bobPid, { want: { audioMuted: 'true' }, what: 'carol, who came later, sees bob muted' });
+  await waitTile(carol, alicePid, { want: { audioMuted: '!true' }, what: 'carol sees alice unmuted' });
+  await shot(carol, 'meeting-late-joiner');
+  // Lowered hand and unmute reach everyone.
+  await alice.locator('.tm-root [data-action="hand"]').click();
+  await bob.locator('.tm-root [data-action="mic"]').click();
+  for (const page of [bob, carol]) await waitTile(page, alicePid, { want: { hand: '!true' }, what: 'the hand goes down' });
+  for (const page of [alice, carol]) await waitTile(page, bobPid, { want: { audioMuted: '!true' }, what: 'bob unmuted' });
+  await alice.locator('.tm-tile[data-self="true"]:not([data-hand])').waitFor({ timeout: T });
 
   const panel = await openMembers(alice);
   await panel.locator('[data-testid="member"][data-username="carol"] [data-testid="remove-member"]').click();
@@ -289,8 +410,9 @@ test('after the server restarts, the app reconnects and the view rejoins', async
   }
   alicePid = Number(await alice.locator('.tm-root').getAttribute('data-participant-id'));
   bobPid = Number(await bob.locator('.tm-root').getAttribute('data-participant-id'));
-  await waitTile(alice, bobPid, { want: PLAYING, what: 'bob after the rejoin' });
-  await waitTile(bob, alicePid, { want: PLAYING, what: 'alice after the rejoin' });
+  // Video plays again, and the layer choice is sent again to the new session.
+  await waitTile(alice, bobPid, { want: { ...PLAYING, layer: '?' }, what: 'bob after the rejoin' });
+  await waitTile(bob, alicePid, { want: { ...PLAYING, layer: '?' }, what: 'alice after the rejoin' });
   // The browsers logged the dropped WebSocket; that is expected here.
   for (const page of [alice, bob]) page.problems = page.problems.filter((p) => !/websocket|ERR_CONNECTION/i.test(p));
 });
@@ -310,6 +432,11 @@ test('both leave cleanly', async (t) => {
   await bob.getByTestId('meeting-slot').waitFor({ state: 'detached', timeout: T });
   assert.deepEqual(alice.problems.filter((p) => !/favicon/.test(p)), []);
   assert.deepEqual(bob.problems.filter((p) => !/favicon/.test(p)), []);
+  for (const page of [alice, bob, carol]) {
+    assert.deepEqual(page.unknownTrack, [], 'no layer request named an unknown track');
+    assertLayersOnlyOnChange(page);
+  }
+  console.log(`layer requests sent: alice ${alice.layers.length}, bob ${bob.layers.length}, carol ${carol.layers.length}`);
 });
 
 test('without camera and microphone permission one can still join', async () => {

@@ -3,7 +3,9 @@
  *
  * The SFU labels every track it sends with `a=msid:p<participant> p<participant>/<mid>`: the
  * stream id names the publishing participant, the track id its media id on the publisher's
- * side (what `meeting_track_published` calls `mid`).
+ * side (what `meeting_track_published` calls `mid`). The SFU's SDP writer drops the `/` from
+ * the track id (`a=msid:p1 p10` for mid `0` of participant 1), so the mid is what follows the
+ * stream id, with or without the slash.
  */
 
 import type { MediaKind } from "./protocol";
@@ -40,9 +42,11 @@ export function remoteSections(sdp: string): RemoteSection[] {
     } else if (cur && line.startsWith("a=msid:")) {
       const [stream, track] = line.slice("a=msid:".length).split(" ");
       const p = /^p(\d+)$/.exec(stream ?? "");
-      if (p) cur.participantId = Number(p[1]);
-      const t = /^p\d+\/(.+)$/.exec(track ?? "");
-      if (t) cur.publisherMid = t[1] ?? null;
+      if (p && stream) {
+        cur.participantId = Number(p[1]);
+        const rest = track?.startsWith(stream) ? track.slice(stream.length).replace(/^\//, "") : "";
+        cur.publisherMid = rest || null;
+      }
     }
   }
   return out;
