@@ -34,6 +34,7 @@ command -v gdb >/dev/null || apt_install gdb   # the canary test dumps the serve
 command -v node >/dev/null || apt_install nodejs
 command -v npm >/dev/null || apt_install npm
 [ -x /usr/bin/chromium ] || apt_install chromium   # the web app's end-to-end tests
+dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || apt_install fonts-noto-color-emoji   # emoji in screenshots
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 if ! cargo nextest --version >/dev/null 2>&1; then
     step "installing cargo-nextest"
