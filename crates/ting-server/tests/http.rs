@@ -333,7 +333,13 @@ async fn malformed_requests_get_clear_errors() {
     );
     let r = h.call("GET", "/api/v1/nope", None, None).await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    // Outside the API, extensionless GETs are the web app's own routes (it shows its own "not
+    // found"); missing files and other methods get the JSON error.
     let r = h.call("GET", "/definitely/not/here", None, None).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = h.call("GET", "/definitely/not/here.js", None, None).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let r = h.call("POST", "/definitely/not/here", None, None).await;
     assert_eq!(r.code(), "not_found");
     let r = h.call("DELETE", "/api/v1/auth/login", None, None).await;
     assert_eq!(
