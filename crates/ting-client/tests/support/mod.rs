@@ -117,27 +117,21 @@ impl Server {
 
     /// Creates a user with the admin CLI.
     pub fn create_user(&self, name: &str) {
-        let mut c = base_cmd(&self.data, self.db_url.as_deref());
-        let mut child = c
-            .args(["create-user", name, "--password-stdin"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{PW}\n").as_bytes())
-            .unwrap();
-        assert!(child.wait().unwrap().success(), "creating {name}");
+        self.create_account(name, false);
     }
 
     /// Creates an administrator with the admin CLI.
     pub fn create_admin(&self, name: &str) {
+        self.create_account(name, true);
+    }
+
+    fn create_account(&self, name: &str, admin: bool) {
         let mut c = base_cmd(&self.data, self.db_url.as_deref());
+        c.args(["create-user", name, "--password-stdin"]);
+        if admin {
+            c.arg("--admin");
+        }
         let mut child = c
-            .args(["create-user", name, "--admin", "--password-stdin"])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
