@@ -1,8 +1,13 @@
-//! Forwarded packets per second through the router for a 1→N fan-out, on a virtual clock.
+//! Forwarded packets per second through the router for a 1→N fan-out, on a virtual clock, beside
+//! a baseline measured in the same run.
 //!
-//! One publisher sends VP8-shaped packets; N subscribers receive them through one `Sfu` over an
-//! in-memory network. The clock is virtual (pacing and timers advance instantly), so the figure
-//! is router + str0m CPU cost: SRTP decrypt once, encrypt N times, plus bookkeeping.
+//! One publisher sends VP8-shaped packets; N subscribers receive them over an in-memory network
+//! through either one `Sfu` ("ting") or the smallest forwarder str0m allows ("bare_str0m"): one
+//! ICE-lite RTP-mode `Rtc` per peer, negotiated once up front, every incoming packet written
+//! unchanged to each subscriber's stream — no BWE, no layer selection, no renegotiation, no
+//! bookkeeping. The clock is virtual (pacing and timers advance instantly), so the figure is
+//! CPU cost: SRTP decrypt once, encrypt N times, plus whatever the router adds; the N simulated
+//! client connections decrypting in the same process are included in both.
 
 use std::hint::black_box;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -26,8 +31,21 @@ struct Peer {
     connected: bool,
 }
 
+/// The forwarder under test.
+enum Router {
+    Ting(Box<Sfu>),
+    Bare(Bare),
+}
+
+/// The baseline: one `Rtc` per peer; packets from peer 0 go to every other peer's `out` mid.
+struct Bare {
+    rtcs: Vec<Rtc>,
+    peers: Vec<SocketAddr>,
+    out: Vec<Option<Mid>>,
+}
+
 struct Fanout {
-    sfu: Sfu,
+    router: Router,
     peers: Vec<Peer>,
     video: Mid,
     now: Instant,
@@ -36,11 +54,20 @@ struct Fanout {
 }
 
 impl Fanout {
-    fn new(subscribers: usize) -> Fanout {
+    fn new(subscribers: usize, bare: bool) -> Fanout {
         let now = Instant::now();
         let sfu_addr = SocketAddr::from((Ipv4Addr::new(127, 0, 0, 1), 3478));
+        let router = if bare {
+            Router::Bare(Bare {
+                rtcs: Vec::new(),
+                peers: Vec::new(),
+                out: Vec::new(),
+            })
+        } else {
+            Router::Ting(Box::new(Sfu::new(now, SfuConfig::new(sfu_addr))))
+        };
         let mut f = Fanout {
-            sfu: Sfu::new(now, SfuConfig::new(sfu_addr)),
+            router,
             peers: Vec::new(),
             video: Mid::from("v"),
             now,
@@ -63,14 +90,19 @@ impl Fanout {
             let mut api = rtc.sdp_api();
             let mid = api.add_media(kind, Direction::SendOnly, None, None, None);
             let (offer, pending) = api.apply().expect("offer");
-            let answer = f
-                .sfu
-                .add_participant(now, ParticipantId(i as u64), &offer.to_sdp_string())
-                .expect("join");
+            let answer = match &mut f.router {
+                Router::Ting(sfu) => sfu
+                    .add_participant(now, ParticipantId(i as u64), &offer.to_sdp_string())
+                    .expect("join"),
+                Router::Bare(b) => b.add(now, sfu_addr, addr, &offer),
+            };
             let answer = SdpAnswer::from_sdp_string(&answer).expect("answer");
             rtc.sdp_api()
                 .accept_answer(pending, answer)
                 .expect("accept");
+            if let Router::Bare(b) = &mut f.router {
+                b.subscribe(i, &mut rtc);
+            }
             if i == 0 {
                 f.video = mid;
             }
@@ -93,8 +125,21 @@ impl Fanout {
     fn poll(&mut self) {
         loop {
             let mut busy = false;
+            let sfu = match &mut self.router {
+                Router::Ting(sfu) => sfu,
+                Router::Bare(b) => {
+                    busy |= b.poll(&mut self.inflight);
+                    for i in 0..self.peers.len() {
+                        busy |= self.poll_peer(i);
+                    }
+                    if !busy {
+                        break;
+                    }
+                    continue;
+                }
+            };
             loop {
-                match self.sfu.poll_output() {
+                match sfu.poll_output() {
                     Output::Timeout(_) => break,
                     Output::Transmit { transmit, .. } => {
                         busy = true;
@@ -111,8 +156,7 @@ impl Fanout {
                         let peer = &mut self.peers[participant.0 as usize];
                         let offer = SdpOffer::from_sdp_string(&sdp).expect("offer");
                         let answer = peer.rtc.sdp_api().accept_offer(offer).expect("accept");
-                        self.sfu
-                            .handle_answer(participant, offer_id, &answer.to_sdp_string())
+                        sfu.handle_answer(participant, offer_id, &answer.to_sdp_string())
                             .expect("answer");
                     }
                     Output::Event(_) => busy = true,
@@ -155,7 +199,12 @@ impl Fanout {
         let now = self.now;
         for (to_sfu, source, destination, bytes) in std::mem::take(&mut self.inflight) {
             if to_sfu {
-                self.sfu.handle_receive(now, source, destination, &bytes);
+                match &mut self.router {
+                    Router::Ting(sfu) => {
+                        sfu.handle_receive(now, source, destination, &bytes);
+                    }
+                    Router::Bare(b) => b.receive(now, source, destination, &bytes),
+                }
             } else if let Some(i) = self.peers.iter().position(|p| p.addr == destination) {
                 let contents = bytes.as_slice().try_into().expect("datagram");
                 let input = Input::Receive(
@@ -171,7 +220,12 @@ impl Fanout {
                 self.poll_peer(i);
             }
         }
-        self.sfu.handle_timeout(now);
+        match &mut self.router {
+            Router::Ting(sfu) => sfu.handle_timeout(now),
+            Router::Bare(b) => b.rtcs.iter_mut().for_each(|r| {
+                r.handle_input(Input::Timeout(now)).expect("relay timeout");
+            }),
+        }
         for p in &mut self.peers {
             p.rtc
                 .handle_input(Input::Timeout(now))
@@ -216,15 +270,119 @@ impl Fanout {
     }
 }
 
+impl Bare {
+    /// Answers peer `addr`'s offer with a new ICE-lite RTP-mode `Rtc`.
+    fn add(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        addr: SocketAddr,
+        offer: &SdpOffer,
+    ) -> String {
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .set_rtp_mode(true)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(local, "udp").expect("candidate"));
+        let offer = SdpOffer::from_sdp_string(&offer.to_sdp_string()).expect("offer");
+        let answer = rtc.sdp_api().accept_offer(offer).expect("answer");
+        self.rtcs.push(rtc);
+        self.peers.push(addr);
+        self.out.push(None);
+        answer.to_sdp_string()
+    }
+
+    /// Subscribers (every peer but 0) get one sendonly video line, negotiated directly.
+    fn subscribe(&mut self, i: usize, peer: &mut Rtc) {
+        if i == 0 {
+            return;
+        }
+        let mut api = self.rtcs[i].sdp_api();
+        let mid = api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None);
+        let (offer, pending) = api.apply().expect("relay offer");
+        let answer = peer.sdp_api().accept_offer(offer).expect("peer answer");
+        self.rtcs[i]
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("relay accept");
+        self.out[i] = Some(mid);
+    }
+
+    fn receive(&mut self, now: Instant, source: SocketAddr, destination: SocketAddr, b: &[u8]) {
+        let Some(i) = self.peers.iter().position(|p| *p == source) else {
+            return;
+        };
+        let contents = b.try_into().expect("datagram");
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source,
+                destination,
+                contents,
+            },
+        );
+        self.rtcs[i].handle_input(input).expect("relay input");
+    }
+
+    /// Polls every `Rtc`: datagrams go in flight, packets from peer 0 to every subscriber.
+    fn poll(&mut self, inflight: &mut Vec<(bool, SocketAddr, SocketAddr, Vec<u8>)>) -> bool {
+        let mut busy = false;
+        for i in 0..self.rtcs.len() {
+            loop {
+                match self.rtcs[i].poll_output().expect("relay poll") {
+                    RtcOutput::Timeout(_) => break,
+                    RtcOutput::Transmit(t) => {
+                        busy = true;
+                        inflight.push((false, t.source, t.destination, t.contents.to_vec()));
+                    }
+                    RtcOutput::Event(RtcEvent::RtpPacket(pkt)) if i == 0 => {
+                        busy = true;
+                        for j in 1..self.rtcs.len() {
+                            let Some(mid) = self.out[j] else { continue };
+                            let rtc = &mut self.rtcs[j];
+                            let Some(pt) = rtc
+                                .codec_config()
+                                .find(|p| p.spec().codec == Codec::Vp8)
+                                .map(|p| p.pt())
+                            else {
+                                continue;
+                            };
+                            let mut api = rtc.direct_api();
+                            let Some(tx) = api.stream_tx_by_mid(mid, None) else {
+                                continue;
+                            };
+                            let write = RtpWrite::new(
+                                pt,
+                                pkt.seq_no,
+                                pkt.header.timestamp,
+                                pkt.timestamp,
+                                pkt.payload.clone(),
+                            )
+                            .marker(pkt.header.marker)
+                            .nackable(true);
+                            tx.write_rtp(write);
+                        }
+                    }
+                    RtcOutput::Event(_) => {}
+                }
+            }
+        }
+        busy
+    }
+}
+
 fn forward(c: &mut Criterion) {
     let mut group = c.benchmark_group("forward_1_to_n");
     group.sample_size(10);
     for n in [2usize, 5, 10, 25, 50] {
-        let mut fanout = Fanout::new(n);
         group.throughput(Throughput::Elements(BATCH * n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| fanout.batch())
-        });
+        for (name, bare) in [("ting", false), ("bare_str0m", true)] {
+            let mut fanout = Fanout::new(n, bare);
+            group.bench_with_input(BenchmarkId::new(name, n), &n, |b, _| {
+                b.iter(|| fanout.batch())
+            });
+        }
     }
     group.finish();
 }

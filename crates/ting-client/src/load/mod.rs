@@ -18,11 +18,19 @@
 //! 4. with the baseline on, the same phase first runs with unencrypted payloads of the
 //!    ciphertext's size ([`Mode::Plain`]), so the encrypted run can be read as a ratio.
 //!
+//! [`meeting::run_meeting`] measures meetings instead: headless participants publishing
+//! SFrame-encrypted frames through an SFU — a Ting server, or str0m's example SFU as the
+//! reference ([`reference`]) — reporting forwarded packets/s, latency and the SFU's CPU per
+//! forwarded Mbit/s ([`meeting_report`]).
+//!
 //! Load only ever goes to a loopback address, and every loop is bounded in count and time.
 //! Server CPU and memory come from `/proc/PID/stat` and `/proc/PID/status`.
 
 pub mod chat;
 pub mod flow;
+pub mod meeting;
+pub mod meeting_report;
+pub mod reference;
 pub mod report;
 pub mod server;
 mod setup;
@@ -30,5 +38,7 @@ pub mod stats;
 
 pub use chat::{ChatOptions, run_chat};
 pub use flow::{AckMode, Mode};
+pub use meeting::{MeetingBenchOptions, Sfu, Target, Topology, run_meeting};
+pub use meeting_report::{MeetingReport, comparison_table};
 pub use report::{ChatReport, PhaseReport};
 pub use server::ServerUnderTest;

@@ -64,7 +64,7 @@ impl Latencies {
 }
 
 /// Percentiles of a latency distribution.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct LatencySummary {
     /// Number of samples.
     pub samples: u64,

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod frame;
+mod join;
 mod participant;
 mod signaling;
 mod stats;
@@ -24,7 +25,7 @@ mod stats;
 pub use frame::Kind;
 pub use participant::Participant;
 pub use signaling::{Signaling, is_meeting_event};
-pub use stats::{MeetingOptions, MeetingStats};
+pub use stats::{MeetingOptions, MeetingStats, Recorder, Recording};
 
 use ting_e2ee::{MediaEpoch, MediaKeys, SframeConfig};
 use ting_proto::RoomId;

@@ -6,23 +6,25 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::change::SdpOffer;
+use str0m::channel::{ChannelData, ChannelId};
 use str0m::format::Codec;
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::RtpWrite;
-use str0m::{Candidate, Event as RtcEvent, Input, Output as RtcOutput, Rtc};
+use str0m::{Event as RtcEvent, Input, Output as RtcOutput, Rtc};
 use ting_e2ee::{MediaEpoch, MediaKeys};
+use ting_proto::RoomId;
 use ting_proto::ws::{ClientMessage, ServerEvent};
-use ting_proto::{ErrorCode, RoomId};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::frame::{self, FrameError, Kind};
+use super::join::sdp_error;
 use super::signaling::Signaling;
 use super::stats::{MeetingOptions, MeetingStats};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 enum Command {
     SetEpoch(MediaEpoch),
@@ -38,11 +40,14 @@ pub struct Participant {
     task: JoinHandle<()>,
 }
 
-struct Driver {
+pub(super) struct Driver {
     rtc: Rtc,
     socket: UdpSocket,
     local: SocketAddr,
-    sig: Signaling,
+    /// The server's WebSocket; `None` when SDP goes over a data channel instead.
+    sig: Option<Signaling>,
+    /// The data channel that carries SDP (str0m's example SFU renegotiates over it).
+    channel: Option<ChannelId>,
     room: RoomId,
     keys: MediaKeys,
     start: Instant,
@@ -55,101 +60,15 @@ struct Driver {
     keyframe_due: bool,
     next_frame: Instant,
     stats: MeetingStats,
-    watch: watch::Sender<MeetingStats>,
-}
-
-fn sdp_error(e: impl std::fmt::Display) -> Error {
-    Error::Protocol(format!("SDP: {e}"))
-}
-
-fn api_error(code: ErrorCode, message: String) -> Error {
-    Error::Api {
-        status: code.http_status(),
-        code,
-        message,
-        current_epoch: None,
-        position: None,
-    }
+    watch: Option<watch::Sender<MeetingStats>>,
 }
 
 impl Participant {
-    /// Joins the meeting of `room` on the server at `base` with session `token`, publishing
-    /// frames encrypted with `keys` (set to the room group's current media epoch).
-    pub async fn join(
-        base: &str,
-        token: &str,
-        room: RoomId,
-        keys: MediaKeys,
-        options: MeetingOptions,
-    ) -> Result<Participant> {
-        let mut sig = Signaling::connect(base, token).await?;
-        let socket = UdpSocket::bind(SocketAddr::new(options.bind_ip, 0))
-            .await
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        let local = socket
-            .local_addr()
-            .map_err(|e| Error::Transport(e.to_string()))?;
-        let now = Instant::now();
-        let mut rtc = Rtc::builder().set_rtp_mode(true).build(now);
-        let candidate = Candidate::host(local, "udp").map_err(sdp_error)?;
-        rtc.add_local_candidate(candidate);
-        let mut api = rtc.sdp_api();
-        let audio = options
-            .audio
-            .then(|| api.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None));
-        let video = options
-            .video
-            .then(|| api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
-        let (offer, pending) = api
-            .apply()
-            .ok_or_else(|| Error::Usage("nothing to publish".into()))?;
-        sig.send(&ClientMessage::MeetingJoin {
-            room_id: room,
-            sdp: offer.to_sdp_string(),
-        })
-        .await?;
-        let mut stats = MeetingStats::default();
-        let mut early = Vec::new();
-        loop {
-            match sig.next().await? {
-                Some(ServerEvent::MeetingJoined {
-                    room_id,
-                    participant_id,
-                    sdp,
-                    participants,
-                }) if room_id == room => {
-                    accept_answer(&mut rtc, pending, &sdp)?;
-                    stats.participant_id = participant_id;
-                    stats.peers = participants.iter().map(|p| p.participant_id).collect();
-                    break;
-                }
-                Some(ServerEvent::Error { code, message }) => {
-                    return Err(api_error(code, message));
-                }
-                Some(ev) => early.push(ev),
-                None => return Err(Error::Transport("signaling closed".into())),
-            }
-        }
-        let (watch, stats_rx) = watch::channel(stats.clone());
+    /// Starts the participant's task, first handling signaling events that arrived early.
+    pub(super) fn spawn(mut driver: Driver, early: Vec<ServerEvent>) -> Participant {
+        let (watch, stats_rx) = watch::channel(driver.stats.clone());
+        driver.watch = Some(watch);
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut driver = Driver {
-            rtc,
-            socket,
-            local,
-            sig,
-            room,
-            keys,
-            start: now,
-            options,
-            audio,
-            video,
-            kinds: HashMap::new(),
-            seq: 0,
-            keyframe_due: true,
-            next_frame: now,
-            stats,
-            watch,
-        };
         let task = tokio::spawn(async move {
             for ev in early {
                 if driver.on_signal(ev).await.is_err() {
@@ -158,11 +77,11 @@ impl Participant {
             }
             driver.run(rx).await;
         });
-        Ok(Participant {
+        Participant {
             tx,
             stats: stats_rx,
             task,
-        })
+        }
     }
 
     /// A snapshot of what it observed.
@@ -202,26 +121,60 @@ impl Participant {
     }
 }
 
-fn accept_answer(rtc: &mut Rtc, pending: SdpPendingOffer, sdp: &str) -> Result<()> {
-    let answer = SdpAnswer::from_sdp_string(sdp).map_err(sdp_error)?;
-    rtc.sdp_api()
-        .accept_answer(pending, answer)
-        .map_err(sdp_error)
-}
-
 fn pt_of(rtc: &Rtc, codec: Codec) -> Option<Pt> {
     rtc.codec_config()
         .find(|p| p.spec().codec == codec)
         .map(|p| p.pt())
 }
 
+/// A session's media state, as [`Driver::new`] takes it.
+pub(super) struct Session {
+    pub(super) rtc: Rtc,
+    pub(super) socket: UdpSocket,
+    pub(super) local: SocketAddr,
+    pub(super) start: Instant,
+    pub(super) audio: Option<Mid>,
+    pub(super) video: Option<Mid>,
+}
+
 impl Driver {
+    pub(super) fn new(
+        session: Session,
+        sig: Option<Signaling>,
+        room: RoomId,
+        keys: MediaKeys,
+        options: MeetingOptions,
+        stats: MeetingStats,
+    ) -> Driver {
+        Driver {
+            rtc: session.rtc,
+            socket: session.socket,
+            local: session.local,
+            sig,
+            channel: None,
+            room,
+            keys,
+            start: session.start,
+            options,
+            audio: session.audio,
+            video: session.video,
+            kinds: HashMap::new(),
+            seq: 0,
+            keyframe_due: true,
+            next_frame: session.start,
+            stats,
+            watch: None,
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
 
     fn publish_stats(&self) {
-        self.watch.send_replace(self.stats.clone());
+        if let Some(w) = &self.watch {
+            w.send_replace(self.stats.clone());
+        }
     }
 
     async fn run(&mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
@@ -232,7 +185,7 @@ impl Driver {
                 break;
             };
             self.publish_stats();
-            let wake = if self.stats.connected {
+            let wake = if self.stats.connected && self.options.send {
                 deadline.min(self.next_frame)
             } else {
                 deadline
@@ -247,12 +200,14 @@ impl Driver {
                     }
                     Some(Command::Mute(audio, video)) => {
                         let msg = ClientMessage::MeetingMute { room_id: self.room, audio, video };
-                        if self.sig.send(&msg).await.is_err() {
+                        if let Some(sig) = &mut self.sig && sig.send(&msg).await.is_err() {
                             break;
                         }
                     }
                     Some(Command::Leave) | None => {
-                        let _ = self.sig.send(&ClientMessage::MeetingLeave { room_id: self.room }).await;
+                        if let Some(sig) = &mut self.sig {
+                            let _ = sig.send(&ClientMessage::MeetingLeave { room_id: self.room }).await;
+                        }
                         self.rtc.disconnect();
                         let _ = self.drain().await;
                         break;
@@ -263,7 +218,7 @@ impl Driver {
                         self.receive(source, &buf[..n.min(buf.len())]);
                     }
                 }
-                ev = self.sig.next() => match ev {
+                ev = next_signal(&mut self.sig) => match ev {
                     Ok(Some(ev)) => if self.on_signal(ev).await.is_err() { break },
                     _ => break,
                 },
@@ -272,7 +227,7 @@ impl Driver {
                     if self.rtc.handle_input(Input::Timeout(now)).is_err() {
                         break;
                     }
-                    if self.stats.connected && now >= self.next_frame {
+                    if self.stats.connected && self.options.send && now >= self.next_frame {
                         self.send_frames(now);
                     }
                 }
@@ -288,8 +243,8 @@ impl Driver {
     /// signaling message that says why.
     async fn linger(&mut self) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        while self.stats.ended.is_none() {
-            match tokio::time::timeout_at(deadline, self.sig.next()).await {
+        while self.stats.ended.is_none() && self.sig.is_some() {
+            match tokio::time::timeout_at(deadline, next_signal(&mut self.sig)).await {
                 Ok(Ok(Some(ev))) => {
                     if self.on_signal(ev).await.is_err() {
                         return;
@@ -343,6 +298,8 @@ impl Driver {
     fn on_rtc_event(&mut self, ev: RtcEvent) {
         match ev {
             RtcEvent::Connected => self.stats.connected = true,
+            RtcEvent::ChannelOpen(cid, _) => self.channel = Some(cid),
+            RtcEvent::ChannelData(d) => self.on_channel_data(d),
             RtcEvent::KeyframeRequest(_) => self.keyframe_due = true,
             RtcEvent::MediaAdded(m) => {
                 let kind = match m.kind {
@@ -368,6 +325,10 @@ impl Driver {
                 let now_ms = self.now_ms();
                 match frame::decode(&mut self.keys, now_ms, kind, &p.payload) {
                     Ok(v) => {
+                        if let Some(r) = &self.options.recorder {
+                            let latency = frame::clock_us().saturating_sub(v.sent_us);
+                            r.record(v.sender_leaf, kind, v.seq, latency, p.payload.len());
+                        }
                         *self
                             .stats
                             .verified
@@ -387,6 +348,27 @@ impl Driver {
         }
     }
 
+    /// An SDP offer as JSON on the data channel (str0m's example SFU): answer on the channel.
+    fn on_channel_data(&mut self, d: ChannelData) {
+        let Ok(offer) = serde_json::from_slice::<SdpOffer>(&d.data) else {
+            return;
+        };
+        let answer = match self.rtc.sdp_api().accept_offer(offer) {
+            Ok(a) => a,
+            Err(e) => {
+                self.stats.errors.push((
+                    ting_proto::ErrorCode::InvalidInput,
+                    format!("renegotiation offer: {e}"),
+                ));
+                return;
+            }
+        };
+        let json = serde_json::to_string(&answer).unwrap_or_default();
+        if let Some(mut ch) = self.channel.and_then(|id| self.rtc.channel(id)) {
+            let _ = ch.write(false, json.as_bytes());
+        }
+    }
+
     fn send_frames(&mut self, now: Instant) {
         self.next_frame = now + self.options.frame_interval;
         let seq = self.seq;
@@ -400,7 +382,12 @@ impl Driver {
             let (Some(mid), Some(pt)) = (mid, pt_of(&self.rtc, codec)) else {
                 continue;
             };
-            let Ok(payload) = frame::encode(&mut self.keys, kind, seq, keyframe) else {
+            let filler = match kind {
+                Kind::Video => self.options.video_filler,
+                Kind::Audio => None,
+            }
+            .unwrap_or_else(|| frame::default_filler(seq));
+            let Ok(payload) = frame::encode(&mut self.keys, kind, seq, keyframe, filler) else {
                 continue;
             };
             let mut api = self.rtc.direct_api();
@@ -429,13 +416,14 @@ impl Driver {
             } if room_id == self.room => {
                 let offer = SdpOffer::from_sdp_string(&sdp).map_err(sdp_error)?;
                 let answer = self.rtc.sdp_api().accept_offer(offer).map_err(sdp_error)?;
-                self.sig
-                    .send(&ClientMessage::MeetingAnswer {
+                if let Some(sig) = &mut self.sig {
+                    sig.send(&ClientMessage::MeetingAnswer {
                         room_id,
                         offer_id,
                         sdp: answer.to_sdp_string(),
                     })
                     .await?;
+                }
             }
             ServerEvent::MeetingParticipantJoined {
                 room_id,
@@ -469,5 +457,13 @@ impl Driver {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// The next signaling event; never resolves without a WebSocket.
+async fn next_signal(sig: &mut Option<Signaling>) -> Result<Option<ServerEvent>> {
+    match sig {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
     }
 }
