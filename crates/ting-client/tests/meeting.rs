@@ -534,3 +534,32 @@ async fn late_joiners_learn_mute_and_hands_and_subscribers_choose_layers() {
     sig.close().await;
     pa.leave().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_meetings_sdp_is_accepted_over_signaling() {
+    // A big meeting's SDP (dozens of media sections) is far larger than a chat-sized frame.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"), 0, None);
+    server.create_user("alice");
+    let mut a = login(&server, tmp.path(), "alice", "laptop").await;
+    let room = a.create_room(None).await.unwrap();
+    let sdp = offer_with_videos(60);
+    assert!(sdp.len() > 64 * 1024, "offer is only {} bytes", sdp.len());
+    let token = a.api().token().unwrap().to_string();
+    let mut sig = Signaling::connect(&server.url(), &token).await.unwrap();
+    sig.send(&ClientMessage::MeetingJoin { room_id: room, sdp })
+        .await
+        .unwrap();
+    loop {
+        match tokio::time::timeout(WAIT, sig.next()).await {
+            Ok(Ok(Some(ServerEvent::MeetingJoined { sdp, .. }))) => {
+                assert!(sdp.matches("m=video").count() >= 60);
+                break;
+            }
+            Ok(Ok(Some(ServerEvent::Error { code, message }))) => panic!("{code:?}: {message}"),
+            Ok(Ok(Some(_))) => {}
+            other => panic!("no answer to a large offer: {other:?}"),
+        }
+    }
+    sig.close().await;
+}

@@ -18,6 +18,10 @@ pub const AUTH_TIMEOUT_SECS: u64 = 10;
 pub const HEARTBEAT_INTERVAL_SECS: u64 = 20;
 /// Seconds of silence after which the server closes the connection.
 pub const IDLE_TIMEOUT_SECS: u64 = 60;
+/// Largest frame a client may send. Meeting SDP grows with the number of participants (two or
+/// more media sections each, ~1–3 KiB per section), so a 50-person meeting needs a few hundred
+/// KiB; a larger frame closes the connection with [`close_code::MESSAGE_TOO_BIG`].
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 1 << 20;
 
 /// WebSocket close codes the server uses (4000–4999 are application codes).
 pub mod close_code {
@@ -25,6 +29,8 @@ pub mod close_code {
     pub const NORMAL: u16 = 1000;
     /// The server is shutting down; reconnect later.
     pub const GOING_AWAY: u16 = 1001;
+    /// The client sent a frame larger than [`super::MAX_CLIENT_MESSAGE_BYTES`].
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
     /// The client sent something that is not a valid [`super::ClientMessage`].
     pub const PROTOCOL_ERROR: u16 = 4000;
     /// No or invalid credentials.

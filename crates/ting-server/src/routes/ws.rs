@@ -35,7 +35,7 @@ pub async fn upgrade(
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
-    ws.max_message_size(64 * 1024)
+    ws.max_message_size(ting_proto::ws::MAX_CLIENT_MESSAGE_BYTES)
         .on_upgrade(move |socket| run(state, socket, bearer))
 }
 
@@ -188,7 +188,13 @@ async fn serve(
                 }
             }
             msg = socket.recv() => {
-                let Some(Ok(msg)) = msg else { return (close_code::GOING_AWAY, "connection lost") };
+                let msg = match msg {
+                    Some(Ok(msg)) => msg,
+                    Some(Err(e)) if is_too_big(&e) => {
+                        return (close_code::MESSAGE_TOO_BIG, "message too big");
+                    }
+                    _ => return (close_code::GOING_AWAY, "connection lost"),
+                };
                 last_heard = Instant::now();
                 match msg {
                     Message::Text(t) => match serde_json::from_str::<ClientMessage>(&t) {
@@ -221,6 +227,12 @@ async fn serve(
             }
         }
     }
+}
+
+/// Whether a receive error is a frame over the size limit.
+fn is_too_big(e: &axum::Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    text.contains("too long") || text.contains("too big") || text.contains("size")
 }
 
 async fn wait_for_shutdown(mut rx: tokio::sync::watch::Receiver<bool>) {
