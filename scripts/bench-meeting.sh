@@ -17,6 +17,11 @@
 # The SFU is pinned to CPU $SERVER_CPU and the load tool to $LOAD_CPU with taskset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    "") ;;
+    *) echo "bench-meeting: no arguments; settings come from the environment (see --help)" >&2; exit 2 ;;
+esac
 
 target="${CARGO_TARGET_DIR:-target}"
 out="${OUT:-$target/bench-meeting}"
