@@ -4,22 +4,9 @@ mod support;
 
 use std::collections::HashSet;
 
-use support::{PW, Server, texts};
+use support::{Server, login, texts};
 use ting_client::Device;
 use ting_client::local::HistoryItem;
-
-async fn login(server: &Server, dir: &std::path::Path, user: &str, device: &str) -> Device {
-    Device::login(
-        &dir.join(format!("{user}-{device}")),
-        &server.url(),
-        user,
-        PW,
-        device,
-        None,
-    )
-    .await
-    .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_users_five_devices_exactly_once_in_order() {

@@ -5,24 +5,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{PW, Server, texts};
+use support::{Server, login, texts};
 use ting_client::local::HistoryItem;
 use ting_client::{Device, Event};
 use ting_proto::ds::{MessageKind, SendMessage};
 use ting_proto::{Base64, ErrorCode, MessageId};
-
-async fn login(server: &Server, dir: &std::path::Path, user: &str, device: &str) -> Device {
-    Device::login(
-        &dir.join(format!("{user}-{device}")),
-        &server.url(),
-        user,
-        PW,
-        device,
-        None,
-    )
-    .await
-    .unwrap()
-}
 
 /// Runs `follow` in a task until `stop` fires; returns the device and what it saw.
 fn follow_in_background(

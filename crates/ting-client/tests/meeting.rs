@@ -5,26 +5,12 @@ mod support;
 
 use std::time::Duration;
 
-use support::{PW, Server};
-use ting_client::Device;
+use support::{Server, login};
 use ting_client::meeting::{Kind, MeetingOptions, MeetingStats, Participant, Signaling};
 use ting_proto::ErrorCode;
 use ting_proto::ws::{ClientMessage, MeetingEndReason, ServerEvent};
 
 const WAIT: Duration = Duration::from_secs(20);
-
-async fn login(server: &Server, dir: &std::path::Path, user: &str, device: &str) -> Device {
-    Device::login(
-        &dir.join(format!("{user}-{device}")),
-        &server.url(),
-        user,
-        PW,
-        device,
-        None,
-    )
-    .await
-    .unwrap()
-}
 
 fn options() -> MeetingOptions {
     MeetingOptions {

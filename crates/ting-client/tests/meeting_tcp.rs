@@ -11,18 +11,11 @@ use str0m::change::SdpOffer;
 use str0m::media::{Direction, MediaKind};
 use str0m::net::{Protocol, Receive, TcpType};
 use str0m::{Candidate, Event as RtcEvent, Input, Output, Rtc};
-use support::{PW, Server};
-use ting_client::Device;
+use support::{Server, login};
 use ting_client::meeting::{MeetingOptions, Signaling};
 use ting_proto::ws::{ClientMessage, ServerEvent};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-async fn login(server: &Server, dir: &std::path::Path, user: &str) -> Device {
-    Device::login(&dir.join(user), &server.url(), user, PW, "laptop", None)
-        .await
-        .unwrap()
-}
 
 /// The server's passive TCP candidate in an SDP answer.
 fn tcp_candidate(sdp: &str) -> Option<SocketAddr> {
@@ -39,8 +32,8 @@ async fn a_participant_without_udp_gets_media_over_ice_tcp() {
     for u in ["alice", "bob"] {
         server.create_user(u);
     }
-    let mut a = login(&server, tmp.path(), "alice").await;
-    let mut b = login(&server, tmp.path(), "bob").await;
+    let mut a = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut b = login(&server, tmp.path(), "bob", "laptop").await;
     let room = a.create_room(None).await.unwrap();
     a.invite(room, "bob").await.unwrap();
     b.sync().await.unwrap();

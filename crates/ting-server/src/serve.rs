@@ -44,13 +44,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     } else {
         crate::web::WebBundle::from_dir(std::path::Path::new(&config.web.dir))?
     };
-    let mut state = AppState::new(
+    let state = AppState::with_web(
         config.clone(),
         store.clone(),
         Arc::new(SystemClock),
         shutdown_rx,
+        web,
     );
-    state.web = Arc::new(web);
 
     let listener = std::net::TcpListener::bind(addr).with_context(|| format!("binding {addr}"))?;
     listener.set_nonblocking(true)?;

@@ -175,12 +175,27 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; spawns the hub task (needs a Tokio runtime).
+    /// Builds the state with the web bundle compiled into the binary; spawns the hub task
+    /// (needs a Tokio runtime).
     pub fn new(
         config: Config,
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        // The embedded bundle is checked when it is built into the binary (a unit test loads
+        // it), so this cannot fail for a binary that passed its tests.
+        let web = crate::web::WebBundle::embedded().expect("the embedded web bundle is consistent");
+        Self::with_web(config, store, clock, shutdown, web)
+    }
+
+    /// Builds the state serving `web` (already loaded and checked by the caller).
+    pub fn with_web(
+        config: Config,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        shutdown: watch::Receiver<bool>,
+        web: crate::web::WebBundle,
     ) -> Self {
         let window = Duration::from_secs(config.auth.rate_window_secs);
         let limiters = Limiters {
@@ -199,11 +214,7 @@ impl AppState {
             shutdown,
             uploads: Arc::new(Uploads::default()),
             media,
-            // The embedded bundle is checked when it is built into the binary (a unit test
-            // loads it), so this cannot fail for a binary that passed its tests.
-            web: Arc::new(
-                crate::web::WebBundle::embedded().expect("the embedded web bundle is consistent"),
-            ),
+            web: Arc::new(web),
         }
     }
 

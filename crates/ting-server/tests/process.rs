@@ -450,6 +450,16 @@ async fn websocket_auth_events_and_close_codes() {
     ws2.send(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
     assert_eq!(next_json(&mut ws2).await["type"], "pong");
 
+    // A frame over the client limit closes with 1009 (message too big), not a bare drop.
+    let mut req = url.as_str().into_client_request().unwrap();
+    req.headers_mut()
+        .insert("Authorization", format!("Bearer {t1}").parse().unwrap());
+    let (mut big, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    assert_eq!(next_json(&mut big).await["type"], "hello");
+    let oversized = "x".repeat(ting_proto::ws::MAX_CLIENT_MESSAGE_BYTES + 1);
+    big.send(Message::text(oversized)).await.unwrap();
+    assert_eq!(close_code(&mut big).await, Some(1009));
+
     // A new device of the same user is announced once it can be added (first KeyPackages).
     let (t2, d2) = login(&s, "admin", 2);
     let (st, _) = http(

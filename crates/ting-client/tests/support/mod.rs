@@ -210,3 +210,17 @@ pub fn texts(d: &ting_client::Device, room: ting_proto::RoomId) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Logs `user` in as a new device named `device`, with its local state under `dir`.
+pub async fn login(server: &Server, dir: &Path, user: &str, device: &str) -> ting_client::Device {
+    ting_client::Device::login(
+        &dir.join(format!("{user}-{device}")),
+        &server.url(),
+        user,
+        PW,
+        device,
+        None,
+    )
+    .await
+    .unwrap()
+}

@@ -229,10 +229,11 @@ async fn serve(
     }
 }
 
-/// Whether a receive error is a frame over the size limit.
+/// Whether a receive error is a frame over the size limit. axum does not expose the
+/// WebSocket library's error type, so this reads its message ("Space limit exceeded: Message
+/// too long: N > MAX"); anything else is treated as a lost connection.
 fn is_too_big(e: &axum::Error) -> bool {
-    let text = e.to_string().to_ascii_lowercase();
-    text.contains("too long") || text.contains("too big") || text.contains("size")
+    e.to_string().contains("Message too long")
 }
 
 async fn wait_for_shutdown(mut rx: tokio::sync::watch::Receiver<bool>) {

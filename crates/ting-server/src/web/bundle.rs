@@ -125,6 +125,11 @@ impl WebBundle {
         self.files.get(path)
     }
 
+    /// A file and its path as stored (borrowed from the bundle), by path.
+    pub fn get_entry(&self, path: &str) -> Option<(&str, &Asset)> {
+        self.files.get_key_value(path).map(|(p, a)| (p.as_str(), a))
+    }
+
     /// Every file, in path order.
     pub fn files(&self) -> impl Iterator<Item = (&str, &Asset)> {
         self.files.iter().map(|(p, a)| (p.as_str(), a))

@@ -47,11 +47,8 @@ fn resolve<'a>(web: &'a WebBundle, path: &str) -> Option<(&'a str, bool)> {
     if rel.split('/').any(|seg| seg == ".." || seg == ".") {
         return None;
     }
-    if let Some((file, _)) = web.files().find(|(p, _)| *p == rel) {
-        if is_page(file) {
-            return Some((file, false));
-        }
-        return Some((file, rel.starts_with("assets/")));
+    if let Some((file, _)) = web.get_entry(rel) {
+        return Some((file, !is_page(file) && rel.starts_with("assets/")));
     }
     let last = rel.rsplit('/').next().unwrap_or_default();
     if rel.starts_with("assets/") || last.contains('.') {
