@@ -152,6 +152,9 @@ test('messages go both ways, with edit, reaction and reply', async () => {
   await mine.hover();
   await mine.getByTestId('action-edit').click();
   const input = alice.getByTestId('composer-input');
+  // Editing puts the message's text in the box in the same render that shows "Editing".
+  await alice.getByTestId('composer-context').waitFor();
+  assert.equal(await input.inputValue(), 'Hello Bob, the minutes are ready.');
   await input.fill('Hello Bob, the minutes from Monday are ready.');
   await input.press('Enter');
   const edited = await waitForMessage(bob, 'Hello Bob, the minutes from Monday are ready.');

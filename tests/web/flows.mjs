@@ -85,8 +85,29 @@ export async function invite(page, username) {
 /** Waits until a message with this text is shown in the open room; returns its locator. */
 export async function waitForMessage(page, text) {
   const msg = page.locator('[data-testid="message"]', { has: page.locator(`[data-testid="message-text"]:has-text(${css(text)})`) }).last();
-  await msg.waitFor({ timeout: TIMEOUT });
+  try {
+    await msg.waitFor({ timeout: TIMEOUT });
+  } catch (err) {
+    throw new Error(`no message ${css(text)} shown; the page shows ${await describeTimeline(page)}`, { cause: err });
+  }
   return msg;
+}
+
+/** What the open room shows (messages, outbox, banners, console problems), for failure messages. */
+export async function describeTimeline(page) {
+  const state = await page
+    .evaluate(() => {
+      const all = (sel) => [...document.querySelectorAll(sel)];
+      return {
+        room: document.querySelector('[data-testid="room-title"]')?.textContent ?? null,
+        messages: all('[data-testid="message-text"]').slice(-8).map((e) => e.textContent),
+        outbox: all('[data-testid="outbox-item"]').map((e) => `${e.getAttribute('data-status')}: ${e.textContent}`),
+        composer: document.querySelector('[data-testid="composer-input"]')?.value ?? null,
+        banner: document.querySelector('[role="alert"], [data-testid="connection-banner"]')?.textContent ?? null,
+      };
+    })
+    .catch((e) => ({ unavailable: String(e) }));
+  return JSON.stringify({ ...state, problems: page.problems ?? [] });
 }
 
 /** Sends a text message in the open room (Enter); waits until the server accepted it. */

@@ -3,7 +3,7 @@
  * Files come from the attach button or by dropping them on the room (RoomView).
  */
 import type { JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import type { Entry } from "../crypto/types";
 import { store } from "../app/store";
@@ -33,15 +33,17 @@ export function Composer(props: {
   const area = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
 
-  // Keep a draft per room while switching rooms.
-  useEffect(() => {
+  // Keep a draft per room while switching rooms. Layout effects run in the same commit as the
+  // render that switched the room or the mode, so text typed right after the switch is never
+  // overwritten by a late effect (a plain effect waits for the next frame).
+  useLayoutEffect(() => {
     setText(drafts.get(props.roomId) ?? "");
     return () => {
       if (area.current) drafts.set(props.roomId, area.current.value);
     };
   }, [props.roomId]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (mode.kind === "edit" && mode.of.item.kind === "text") setText(mode.of.item.body);
     if (mode.kind !== "new") area.current?.focus();
   }, [mode]);

@@ -1,6 +1,6 @@
 /** A room: header, meeting, timeline, uploads, composer, members; files by drag and drop. */
 import type { JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { errorText, formatBytes, t, tn } from "../i18n";
 import { CallError } from "../crypto/rpc";
 import type { Entry, Timeline as TimelineData } from "../crypto/types";
@@ -69,7 +69,9 @@ export function RoomView(props: { roomId: string; panel: "members" | null }): JS
   const menuRef = useRef<HTMLDivElement>(null);
   useOutside(menuRef, menu, () => setMenu(false));
 
-  useEffect(() => {
+  // A layout effect: the reset lands in the same commit as the room switch, so a reply or edit
+  // started right after opening the room is not undone by a late effect.
+  useLayoutEffect(() => {
     setMode({ kind: "new" });
     setLimit(PAGE);
     setMenu(false);
