@@ -96,15 +96,19 @@ export async function startTing({ webDir = process.env.TING_WEB_DIR } = {}) {
   };
 }
 
-/** Headless Debian Chromium with a fake camera and microphone, on a closed network. */
-export async function launchChromium() {
+/**
+ * Headless Debian Chromium with fake cameras (`cameras`, default 1) and microphones (three:
+ * "Fake Default Audio Input", "Fake Audio Input 1" and 2), on a closed network.
+ */
+export async function launchChromium({ cameras = 1 } = {}) {
+  const fake = cameras === 1 ? '--use-fake-device-for-media-stream' : `--use-fake-device-for-media-stream=device-count=${cameras}`;
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+      fake, '--use-fake-ui-for-media-stream',
       '--allow-loopback-in-peer-connection', '--autoplay-policy=no-user-gesture-required',
     ],
   });

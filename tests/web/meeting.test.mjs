@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startTing, launchChromium, newPage, shot, repo, tingBin, PASSWORD } from './harness.mjs';
 import { login, createRoom, openRoom, invite, openMembers } from './flows.mjs';
+import { T, joinMeeting, tiles, waitTile, waitLayer, PLAYING } from './meeting-flows.mjs';
 
 const ROOM = 'Weekly sync';
-const T = 60_000;
 let ting;
 let browser;
 let alice; // English
@@ -70,93 +70,8 @@ after(async () => {
   await ting?.stop();
 });
 
-/** Opens the meeting lobby from the open room and joins once the devices are ready. */
-async function joinMeeting(page, screenshot) {
-  await page.getByTestId('start-meeting').click();
-  const join = page.locator('.tm-root [data-action="join"]');
-  await join.waitFor({ timeout: T });
-  await page.waitForFunction(() => {
-    const b = document.querySelector('.tm-root [data-action="join"]');
-    return b && !b.disabled;
-  }, null, { timeout: T });
-  if (screenshot) {
-    await page.locator('.tm-preview[data-playing="true"]').waitFor({ timeout: T });
-    await shot(page, screenshot);
-  }
-  await join.click();
-  await page.locator('.tm-root[data-state="joined"]').waitFor({ timeout: T });
-  return Number(await page.locator('.tm-root').getAttribute('data-participant-id'));
-}
-
-/** The data-* attributes of every tile. */
-const tiles = (page) => page.$$eval('.tm-tile', (els) => els.map((e) => ({ ...e.dataset })));
-
-/**
- * Waits until the tile of participant `pid` (camera or screen) has the data-* values in `want`
- * (camelCase keys; strings compare equal, `'>n'` and `'<n'` compare numbers, `'!x'` means not x,
- * `'?'` means present).
- */
-async function waitTile(page, pid, { screen = false, want, what }) {
-  try {
-    await page.waitForFunction(
-      ({ pid, screen, want }) => {
-        const t = [...document.querySelectorAll('.tm-tile')].find(
-          (e) => e.dataset.participantId === String(pid) && (e.dataset.screen === 'true') === screen,
-        );
-        if (!t) return false;
-        return Object.entries(want).every(([k, v]) => {
-          const d = t.dataset[k];
-          if (v.startsWith('>')) return Number(d) > Number(v.slice(1));
-          if (v.startsWith('<')) return d !== undefined && Number(d) < Number(v.slice(1));
-          if (v === '?') return d !== undefined;
-          if (v.startsWith('!')) return d !== v.slice(1);
-          return d === v;
-        });
-      },
-      { pid, screen, want },
-      { timeout: T },
-    );
-  } catch (e) {
-    throw new Error(`${what}: ${e.message}\ntiles: ${JSON.stringify(await tiles(page), null, 1)}`);
-  }
-  return (await tiles(page)).find((t) => t.participantId === String(pid) && (t.screen === 'true') === screen);
-}
-
-/** Video decoded by Chromium and decrypted by the media worker, end-to-end state ok. */
-const PLAYING = {
-  decrypted: '>0',
-  videoDecrypted: '>0',
-  framesDecoded: '>0',
-  framesRendered: '>0',
-  e2ee: 'ok',
-  videoOff: '!true',
-};
-
 let alicePid;
 let bobPid;
-
-/**
- * Waits until the camera tile of `pid` asks for the layer that fits its size now (tile height
- * in device pixels, `ratio` per CSS px: ≤ 240 low, ≤ 540 medium, else high) and, if given, that
- * this is `layer`. Returns { layer, height } (CSS px).
- */
-async function waitLayer(page, pid, { layer = null, ratio = 1, what }) {
-  try {
-    const found = await page.waitForFunction(
-      ({ pid, layer, ratio }) => {
-        const t = [...document.querySelectorAll('.tm-tile')].find((e) => e.dataset.participantId === String(pid) && e.dataset.screen !== 'true');
-        const height = t?.getBoundingClientRect().height ?? 0;
-        const fits = height * ratio <= 240 ? 'low' : height * ratio <= 540 ? 'medium' : 'high';
-        return t?.dataset.layer === fits && (layer === null || fits === layer) && { layer: fits, height };
-      },
-      { pid, layer, ratio },
-      { timeout: T },
-    );
-    return await found.jsonValue();
-  } catch (e) {
-    throw new Error(`${what}: ${e.message}\ntiles: ${JSON.stringify(await tiles(page), null, 1)}`);
-  }
-}
 
 test('two members meet and see each other, end-to-end encrypted', async () => {
   // Bob and Carol sign in first: their devices publish the KeyPackages needed to invite them.

@@ -125,6 +125,8 @@ export class MeetingController implements MeetingView {
    * and joining does not wait for the crypto module to load.
    */
   private setupKeys(mode: TransformMode): Promise<boolean> {
+    // Which encoded-frame API carries the SFrame transform ("script" or "streams"): for support.
+    this.root.dataset.e2eeApi = mode;
     this.e2ee = new MediaE2ee(mode, {
       epoch: (epoch, fp) => {
         this.epoch = epoch;
@@ -459,6 +461,9 @@ export class MeetingController implements MeetingView {
     const self = this.selfState();
     this.root.dataset.state = this.phase;
     this.root.dataset.participantId = this.selfId === null ? "" : String(this.selfId);
+    // The devices actually captured now (not merely chosen): for support and tests.
+    this.root.dataset.audioIn = this.local.audio?.getSettings().deviceId ?? "";
+    this.root.dataset.videoIn = this.local.video?.getSettings().deviceId ?? "";
     this.root.lang = this.host.lang();
     const chosen = { audioIn: this.local.choice.audioIn, videoIn: this.local.choice.videoIn, audioOut: this.local.choice.audioOut };
     if (this.lobby) {
