@@ -3,11 +3,14 @@
  * Tab cycles inside, Escape closes, focus returns to the opener.
  */
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useId, useRef } from "preact/hooks";
+import { useId, useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "../i18n";
 import { IconClose } from "./icons";
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const IN_BODY = FOCUSABLE.split(", ")
+  .map((s) => `.dialog-body ${s}`)
+  .join(", ");
 
 export function Dialog(props: {
   title: string;
@@ -22,12 +25,18 @@ export function Dialog(props: {
   const close = useRef(props.onClose);
   close.current = props.onClose;
 
-  useEffect(() => {
+  // A layout effect: the dialog is modal and focused in the commit that renders it, so keys
+  // pressed right after opening it land inside it, not on the page behind.
+  useLayoutEffect(() => {
     const d = ref.current;
     if (!d) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!d.open) d.showModal();
-    const first = d.querySelector<HTMLElement>("[autofocus], .dialog-body " + FOCUSABLE) ?? d.querySelector<HTMLElement>(FOCUSABLE);
+    // The field marked autofocus, else the first control of the body, else the close button.
+    const first =
+      d.querySelector<HTMLElement>("[autofocus]") ??
+      d.querySelector<HTMLElement>(IN_BODY) ??
+      d.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
     return () => {
       if (d.open) d.close();
