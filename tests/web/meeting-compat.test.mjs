@@ -6,13 +6,16 @@
 // - alice switches microphone and camera during the meeting (replaceTrack, no renegotiation)
 //   and picks another speaker: the new devices are captured, their frames still go out
 //   SFrame-encrypted and bob keeps decrypting them without a single failure.
-// Screenshot: docs/screenshots/meeting-devices.png.
+// - frames from alice that bob cannot decrypt turn her tile and her row in the participant list to
+//   "Cannot decrypt", and back to "End-to-end encrypted" when good frames come again.
+// Screenshots: docs/screenshots/meeting-devices.png, meeting-cannot-decrypt.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { startTing, launchChromium, newPage, shot, repo, PASSWORD } from './harness.mjs';
 import { login, createRoom, openRoom } from './flows.mjs';
 import { T, joinMeeting, waitTile, PLAYING } from './meeting-flows.mjs';
+import { contrastProblems } from './a11y.mjs';
 
 let ting;
 let browser;
@@ -28,6 +31,26 @@ before(async () => {
   alice = await newPage(browser, { lang: 'en-GB' });
   await alice.addInitScript(() => {
     delete globalThis.RTCRtpScriptTransform;
+    // A tap between the media worker's encrypted output and the packetizer: while
+    // `__corrupt` is set it flips the last bytes (the SFrame authentication tag) of every
+    // outgoing frame, as a tampering relay or a key mismatch would make them undecryptable.
+    globalThis.__corrupt = false;
+    const create = RTCRtpSender.prototype.createEncodedStreams;
+    RTCRtpSender.prototype.createEncodedStreams = function () {
+      const real = create.call(this);
+      const tap = new TransformStream({
+        transform(frame, out) {
+          if (globalThis.__corrupt) {
+            const d = new Uint8Array(frame.data);
+            for (let i = Math.max(0, d.length - 4); i < d.length; i++) d[i] ^= 0xff;
+            frame.data = d.buffer;
+          }
+          out.enqueue(frame);
+        },
+      });
+      void tap.readable.pipeTo(real.writable);
+      return { readable: real.readable, writable: tap.writable };
+    };
   });
   bob = await newPage(browser, { lang: 'en-GB' });
 });
@@ -125,4 +148,38 @@ test('microphone, camera and speaker can be changed during the meeting', async (
   assert.equal((await waitTile(alice, bobPid, { want: PLAYING, what: 'bob still playing' })).decryptFailed, '0');
   assert.deepEqual(alice.problems, []);
   assert.deepEqual(bob.problems, []);
+});
+
+test('frames that do not decrypt show "Cannot decrypt", and recover', async (t) => {
+  if (!bobPid) return t.skip('no meeting');
+  const badge = bob.locator(`.tm-tile[data-participant-id="${alicePid}"]:not([data-screen="true"]) .tm-e2ee`);
+  assert.equal((await badge.textContent()).trim(), 'End-to-end encrypted');
+  await alice.evaluate(() => (globalThis.__corrupt = true));
+  const failed = await waitTile(bob, alicePid, { want: { e2ee: 'failed' }, what: "alice's tile says it cannot decrypt" });
+  assert.ok(Number(failed.decryptFailed) > 0);
+  assert.equal((await badge.textContent()).trim(), 'Cannot decrypt');
+  assert.match(await badge.getAttribute('title'), /do not decrypt/);
+  await bob.locator('.tm-root [data-action="people"]').click();
+  const row = bob.locator(`.tm-people .tm-person[data-participant="p${alicePid}"] .tm-person-e2ee`);
+  await row.locator('text=Cannot decrypt').waitFor({ timeout: T });
+  assert.match(await row.getAttribute('class'), /tm-e2ee-failed/);
+  // The warning is readable where it is shown: on the tile and in the list, light and dark.
+  for (const scheme of ['dark', 'light']) {
+    await bob.emulateMedia({ colorScheme: scheme });
+    await bob.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
+    const { problems } = await contrastProblems(bob);
+    assert.deepEqual(problems, [], `"Cannot decrypt" state (${scheme}): text below WCAG AA contrast`);
+  }
+  await shot(bob, 'meeting-cannot-decrypt');
+  // Alice herself still decrypts bob: only her outgoing frames are affected.
+  await waitTile(alice, bobPid, { want: { e2ee: 'ok' }, what: 'alice still decrypts bob' });
+
+  await alice.evaluate(() => (globalThis.__corrupt = false));
+  const back = await waitTile(bob, alicePid, { want: { e2ee: 'ok' }, what: "alice's tile recovers" });
+  await waitTile(bob, alicePid, {
+    want: { ...PLAYING, videoDecrypted: `>${Number(back.videoDecrypted) + 10}` },
+    what: "alice's video plays again after the keyframe",
+  });
+  await row.locator('text=End-to-end encrypted').waitFor({ timeout: T });
+  await bob.locator('.tm-root [data-action="people"]').click();
 });
