@@ -39,17 +39,18 @@ const serverEnv = () => ({
 });
 
 /**
- * Starts `ting serve` on 127.0.0.1 with a fresh data directory. Resolves once it listens.
+ * Starts `ting serve` on 127.0.0.1 with a fresh data directory (`env`: extra `TING_*` settings).
+ * Resolves once it listens.
  * Returns { url, dataDir, logPath, bundleLine, createUser(name, {admin}), stop(), pid }.
  */
-export async function startTing({ webDir = process.env.TING_WEB_DIR } = {}) {
+export async function startTing({ webDir = process.env.TING_WEB_DIR, env = {} } = {}) {
   const bin = tingBin();
   if (!existsSync(bin)) throw new Error(`no ting binary at ${bin} (build it or set TING_BIN)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'ting-web-'));
   const logPath = join(dataDir, 'server.log');
   const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')];
   if (webDir) args.push('--web-dir', webDir);
-  const child = spawn(bin, args, { env: serverEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { env: { ...serverEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logPath);
   child.stderr.pipe(log);
   const lines = createInterface({ input: child.stdout });

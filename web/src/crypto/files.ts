@@ -22,6 +22,15 @@ export function ciphertextLen(size: number, chunkSize = CHUNK): number {
   return size + chunks * TAG_LEN;
 }
 
+/** The largest file whose ciphertext fits in `maxCipher` bytes (the server's limit). */
+export function maxPlaintextLen(maxCipher: number, chunkSize = CHUNK): number {
+  if (maxCipher < TAG_LEN) return 0;
+  // Each started chunk adds one tag: start below the answer and step up to it.
+  let size = Math.max(0, maxCipher - Math.ceil(maxCipher / chunkSize) * TAG_LEN);
+  while (ciphertextLen(size + 1, chunkSize) <= maxCipher) size++;
+  return size;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -10,7 +10,7 @@ import wasmIntegrity from "virtual:ting-wasm-integrity";
 import { ApiError, type WireMessage, type WireWelcome } from "./api";
 import { b64ToHex, groupId } from "./bytes";
 import { Engine, Failure } from "./engine";
-import { Files } from "./files";
+import { Files, maxPlaintextLen } from "./files";
 import { MediaPorts } from "./media";
 import { Ops } from "./ops";
 import type { BootResult, FromWorker, Method, Request, WorkerApi } from "./rpc";
@@ -204,8 +204,9 @@ const impl: Impl = {
   revokeDevice: async (id) => {
     await need().engine.api.revokeDevice(id);
   },
+  /** The largest file (plaintext) that may be shared: the policy limits the encrypted size. */
   async maxFileBytes() {
-    if (maxFile === null) maxFile = (await need().engine.api.policy()).max_file_bytes;
+    if (maxFile === null) maxFile = maxPlaintextLen((await need().engine.api.policy()).max_file_bytes);
     return maxFile;
   },
   meetingMembers: (id) => need().media.members(id),
