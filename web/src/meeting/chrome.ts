@@ -12,6 +12,8 @@ export interface HeaderModel {
   link: LinkSample;
   joinedAt: number | null;
   count: number;
+  /** The media connection failed (signaling still works). */
+  mediaFailed: boolean;
 }
 
 /** Groups a hex fingerprint as a short security code: "1a2b 3c4d 5e6f 7081". */
@@ -63,9 +65,9 @@ export class Header {
     this.e2ee.classList.toggle("tm-pill-wait", !keyed);
     this.e2ee.title = keyed ? s.e2eeDetail(m.epoch!, securityCode(m.fingerprint)) : s.e2eeWaiting;
     data(this.e2ee, "epoch", m.epoch);
-    const q = m.link.quality;
-    setText(this.qualityText, { good: s.qualityGood, fair: s.qualityFair, poor: s.qualityPoor, unknown: s.qualityUnknown }[q]);
-    this.quality.className = `tm-pill tm-pill-quality tm-q-${q}`;
+    const q = m.mediaFailed ? "none" : m.link.quality;
+    setText(this.qualityText, { good: s.qualityGood, fair: s.qualityFair, poor: s.qualityPoor, unknown: s.qualityUnknown, none: s.qualityNone }[q]);
+    this.quality.className = `tm-pill tm-pill-quality tm-q-${q === "none" ? "poor" : q}`;
     const rtt = m.link.rttMs === null ? "–" : `${m.link.rttMs} ms`;
     const loss = m.link.lossPct === null ? "–" : `${m.link.lossPct.toFixed(1)} %`;
     this.quality.title = s.qualityDetail(rtt, loss, formatBps(m.link.outBps));

@@ -475,7 +475,7 @@ export class MeetingController implements MeetingView {
     const joining = this.phase === "joining" ? { kind: "info" as const, text: s.joining } : null;
     this.call.update(
       {
-        header: { roomName: this.host.roomName, epoch: this.epoch, fingerprint: this.fingerprint, link: this.link, joinedAt: this.joinedAt, count },
+        header: { roomName: this.host.roomName, epoch: this.epoch, fingerprint: this.fingerprint, link: this.link, joinedAt: this.joinedAt, count, mediaFailed: this.phase === "failed" },
         tiles: this.roster.tiles(self, now),
         alone: this.phase === "joined" && this.roster.people.size === 0,
         toolbar: {
