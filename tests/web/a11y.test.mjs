@@ -3,32 +3,16 @@
 // the rendered contrast of every visible text on every main screen, in the light and the dark
 // colour scheme, against WCAG AA.
 // Screenshots: docs/screenshots/dark-*.png, keyboard-focus.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startTing, launchChromium, newPage, shot, repo, PASSWORD } from './harness.mjs';
+import { newPage, shot, PASSWORD, suite } from './harness.mjs';
 import { login, loginError, createRoom, invite, openRoom, sendMessage, waitForMessage, openMembers, openSafetyNumber, openSettings } from './flows.mjs';
 import { T, joinMeeting } from './meeting-flows.mjs';
 import { contrastProblems, focusRing, tabTo } from './a11y.mjs';
 
-let ting;
-let browser;
-let alice;
-let bob;
+let alice, bob;
 const ROOM = 'Accessibility review';
-
-before(async () => {
-  ting = await startTing({ webDir: process.env.TING_WEB_DIR ?? join(repo, 'web', 'dist') });
-  for (const u of ['alice', 'bob']) ting.createUser(u);
-  browser = await launchChromium();
-  alice = await newPage(browser, { lang: 'en-GB' });
-  bob = await newPage(browser, { lang: 'en-GB' });
-});
-
-after(async () => {
-  await browser?.close();
-  await ting?.stop();
-});
+const s = suite({ users: ['alice', 'bob'], pages: { alice: 'en-GB', bob: 'en-GB' }, ready: (s) => ({ alice, bob } = s.page) });
 
 const active = (page) => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
 const focusInside = (page, testid) =>
@@ -40,9 +24,9 @@ async function assertRing(page, what) {
 }
 
 test('sign in, create a room and chat with the keyboard alone', async () => {
-  await bob.goto(ting.url);
+  await bob.goto(s.ting.url);
   await login(bob, 'bob', PASSWORD); // publishes bob's KeyPackage so that alice can invite him
-  await alice.goto(ting.url);
+  await alice.goto(s.ting.url);
   await alice.getByTestId('login-page').waitFor();
   await tabTo(alice, 'login-username');
   await assertRing(alice, 'username field');
@@ -108,8 +92,8 @@ test('every visible text meets WCAG AA contrast, light and dark', async () => {
   await mine.hover();
   await mine.getByTestId('action-reply').click();
   await sendMessage(alice, 'And in both colour schemes.');
-  const login = await newPage(browser, { lang: 'en-GB' });
-  await login.goto(ting.url);
+  const login = await newPage(s.browser, { lang: 'en-GB' });
+  await login.goto(s.ting.url);
   await loginError(login, 'alice', 'not the password');
 
   const counts = {};

@@ -3,11 +3,10 @@
 // growing progress and arrives intact; one byte more is refused before anything is uploaded,
 // with a message that names the file and the limit.
 // Screenshots: docs/screenshots/upload-progress.png, upload-too-large.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { startTing, launchChromium, newPage, shot, repo, PASSWORD } from './harness.mjs';
+import { shot, PASSWORD, suite } from './harness.mjs';
 import { login, createRoom, openRoom } from './flows.mjs';
 
 const LIMIT = 5 * 1024 * 1024; // encrypted bytes (files.max_blob_bytes)
@@ -24,31 +23,21 @@ function largestFitting(limit) {
 }
 const MAX = largestFitting(LIMIT);
 
-let ting;
-let browser;
-let alice;
-let bob;
-
-before(async () => {
-  ting = await startTing({ webDir: process.env.TING_WEB_DIR ?? join(repo, 'web', 'dist'), env: { TING_FILES_MAX_BLOB_BYTES: String(LIMIT) } });
-  for (const u of ['alice', 'bob']) ting.createUser(u);
-  browser = await launchChromium();
-  alice = await newPage(browser, { lang: 'en-GB' });
-  bob = await newPage(browser, { lang: 'en-GB' });
-});
-
-after(async () => {
-  await browser?.close();
-  await ting?.stop();
+let alice, bob;
+const s = suite({
+  users: ['alice', 'bob'],
+  pages: { alice: 'en-GB', bob: 'en-GB' },
+  env: { TING_FILES_MAX_BLOB_BYTES: String(LIMIT) },
+  ready: (s) => ({ alice, bob } = s.page),
 });
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
 
 test('the largest file that fits is shared with growing progress and arrives intact', async () => {
   assert.equal(MAX, 5_241_600);
-  await bob.goto(ting.url);
+  await bob.goto(s.ting.url);
   await login(bob, 'bob', PASSWORD);
-  await alice.goto(ting.url);
+  await alice.goto(s.ting.url);
   await login(alice, 'alice', PASSWORD);
   await createRoom(alice, 'Survey', { invite: ['bob'] });
   await openRoom(bob, 'Survey');

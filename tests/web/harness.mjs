@@ -9,6 +9,11 @@
 //   await shot(page, 'login');                 // docs/screenshots/login.png
 //   ...; await browser.close(); await ting.stop();
 //
+//   // or, for a whole test file (hooks registered, fields filled before the first test):
+//   let alice;
+//   const s = suite({ users: ['alice'], pages: { alice: 'en-GB' }, ready: (s) => ({ alice } = s.page) });
+//   test('…', async () => { await alice.goto(s.ting.url); });
+//
 // Environment: TING_BIN (default: $CARGO_TARGET_DIR or <repo>/target, debug/ting),
 // CHROMIUM (default /usr/bin/chromium), TING_SCREENSHOTS (default <repo>/docs/screenshots),
 // TING_WEB_DIR (serve web/dist from disk instead of the binary's built-in copy).
@@ -18,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -145,4 +151,27 @@ export async function shot(page, name) {
   const path = join(dir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * Sets a test file up: before its tests a fresh `ting serve` (extra `env`, the web app from
+ * TING_WEB_DIR or web/dist), the `users`, Chromium (`cameras` fake cameras) and one page per
+ * entry of `pages` (name → language), then `ready(s)`; after them all is closed. Returns
+ * { ting, browser, page }.
+ */
+export function suite({ users = [], pages = {}, env = {}, cameras = 1, ready = null } = {}) {
+  const s = { ting: null, browser: null, page: {} };
+  // One hook: node:test does not order a file's top-level `before` hooks after this one.
+  before(async () => {
+    s.ting = await startTing({ webDir: process.env.TING_WEB_DIR ?? join(repo, 'web', 'dist'), env });
+    for (const u of users) s.ting.createUser(u);
+    s.browser = await launchChromium({ cameras });
+    for (const [name, lang] of Object.entries(pages)) s.page[name] = await newPage(s.browser, { lang });
+    await ready?.(s);
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.ting?.stop();
+  });
+  return s;
 }

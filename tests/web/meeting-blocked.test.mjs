@@ -3,31 +3,17 @@
 // listens on 127.0.0.1 only), as a firewall that blocks the media port would. Signaling works,
 // ICE fails: the view says that audio and video could not get through, offers to try again, and
 // the room and chat stay usable. Screenshot: docs/screenshots/meeting-media-blocked.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startTing, launchChromium, newPage, shot, repo, PASSWORD } from './harness.mjs';
+import { shot, PASSWORD, suite } from './harness.mjs';
 import { login, createRoom, sendMessage } from './flows.mjs';
 import { T } from './meeting-flows.mjs';
 
-let ting;
-let browser;
 let alice;
-
-before(async () => {
-  ting = await startTing({ webDir: process.env.TING_WEB_DIR ?? join(repo, 'web', 'dist'), env: { TING_MEDIA_ADVERTISE: '127.0.0.2' } });
-  ting.createUser('alice');
-  browser = await launchChromium();
-  alice = await newPage(browser, { lang: 'en-GB' });
-});
-
-after(async () => {
-  await browser?.close();
-  await ting?.stop();
-});
+const s = suite({ users: ['alice'], pages: { alice: 'en-GB' }, env: { TING_MEDIA_ADVERTISE: '127.0.0.2' }, ready: (s) => ({ alice } = s.page) });
 
 test('media that cannot get through is explained, with a way to try again', async () => {
-  await alice.goto(ting.url);
+  await alice.goto(s.ting.url);
   await login(alice, 'alice', PASSWORD);
   await createRoom(alice, 'Behind a firewall');
   await alice.getByTestId('start-meeting').click();

@@ -9,31 +9,37 @@
 // - frames from alice that bob cannot decrypt turn her tile and her row in the participant list to
 //   "Cannot decrypt", and back to "End-to-end encrypted" when good frames come again.
 // Screenshots: docs/screenshots/meeting-devices.png, meeting-cannot-decrypt.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startTing, launchChromium, newPage, shot, repo, PASSWORD } from './harness.mjs';
+import { shot, PASSWORD, suite } from './harness.mjs';
 import { login, createRoom, openRoom } from './flows.mjs';
 import { T, joinMeeting, waitTile, PLAYING } from './meeting-flows.mjs';
 import { contrastProblems } from './a11y.mjs';
 
-let ting;
-let browser;
 let alice; // no RTCRtpScriptTransform
 let bob;
 let alicePid;
 let bobPid;
 
-before(async () => {
-  ting = await startTing({ webDir: process.env.TING_WEB_DIR ?? join(repo, 'web', 'dist') });
-  for (const u of ['alice', 'bob']) ting.createUser(u);
-  browser = await launchChromium({ cameras: 3 });
-  alice = await newPage(browser, { lang: 'en-GB' });
-  await alice.addInitScript(() => {
+const s = suite({
+  users: ['alice', 'bob'],
+  pages: { alice: 'en-GB', bob: 'en-GB' },
+  cameras: 3,
+  ready: async (s) => {
+    ({ alice, bob } = s.page);
+    await corruptible(alice);
+  },
+});
+
+/**
+ * Removes `RTCRtpScriptTransform` from the page (so the app uses `createEncodedStreams`) and puts a
+ * tap between the media worker's encrypted output and the packetizer: while `__corrupt` is set it
+ * flips the last bytes (the SFrame authentication tag) of every outgoing frame, as a tampering
+ * relay or a key mismatch would make them undecryptable.
+ */
+async function corruptible(page) {
+  await page.addInitScript(() => {
     delete globalThis.RTCRtpScriptTransform;
-    // A tap between the media worker's encrypted output and the packetizer: while
-    // `__corrupt` is set it flips the last bytes (the SFrame authentication tag) of every
-    // outgoing frame, as a tampering relay or a key mismatch would make them undecryptable.
     globalThis.__corrupt = false;
     const create = RTCRtpSender.prototype.createEncodedStreams;
     RTCRtpSender.prototype.createEncodedStreams = function () {
@@ -52,13 +58,7 @@ before(async () => {
       return { readable: real.readable, writable: tap.writable };
     };
   });
-  bob = await newPage(browser, { lang: 'en-GB' });
-});
-
-after(async () => {
-  await browser?.close();
-  await ting?.stop();
-});
+}
 
 /** Audio frames of `pid` that `page` decrypted so far (all decrypted frames minus video ones). */
 async function audioDecrypted(page, pid) {
@@ -67,9 +67,9 @@ async function audioDecrypted(page, pid) {
 }
 
 test('createEncodedStreams on one side, RTCRtpScriptTransform on the other', async () => {
-  await bob.goto(ting.url);
+  await bob.goto(s.ting.url);
   await login(bob, 'bob', PASSWORD);
-  await alice.goto(ting.url);
+  await alice.goto(s.ting.url);
   await login(alice, 'alice', PASSWORD);
   assert.equal(await alice.evaluate(() => typeof globalThis.RTCRtpScriptTransform), 'undefined');
   await createRoom(alice, 'Fallback', { invite: ['bob'] });

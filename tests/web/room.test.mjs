@@ -2,34 +2,18 @@
 // encrypted name reaches the other member's list, title and history) and deleting a message (it
 // is replaced for everyone, also inside a reply that quoted it; a deleted message offers no
 // actions). Screenshot: docs/screenshots/room-deleted.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { startTing, launchChromium, newPage, shot, repo, PASSWORD } from './harness.mjs';
+import { shot, PASSWORD, suite } from './harness.mjs';
 import { login, createRoom, openRoom, sendMessage, waitForMessage } from './flows.mjs';
 
-let ting;
-let browser;
-let alice;
-let bob;
-
-before(async () => {
-  ting = await startTing({ webDir: process.env.TING_WEB_DIR ?? join(repo, 'web', 'dist') });
-  for (const u of ['alice', 'bob']) ting.createUser(u);
-  browser = await launchChromium();
-  alice = await newPage(browser, { lang: 'en-GB' });
-  bob = await newPage(browser, { lang: 'en-GB' });
-});
-
-after(async () => {
-  await browser?.close();
-  await ting?.stop();
-});
+let alice, bob;
+const s = suite({ users: ['alice', 'bob'], pages: { alice: 'en-GB', bob: 'en-GB' }, ready: (s) => ({ alice, bob } = s.page) });
 
 test('a renamed room shows its new name to every member', async () => {
-  await bob.goto(ting.url);
+  await bob.goto(s.ting.url);
   await login(bob, 'bob', PASSWORD);
-  await alice.goto(ting.url);
+  await alice.goto(s.ting.url);
   await login(alice, 'alice', PASSWORD);
   await createRoom(alice, 'Draft', { invite: ['bob'] });
   await openRoom(bob, 'Draft');
