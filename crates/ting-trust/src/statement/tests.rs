@@ -51,7 +51,8 @@ fn certificate_signed_by_another_master_is_refused() {
 #[test]
 fn every_field_is_covered_by_both_signatures() {
     let c = cert_for(&master(1), "alice", b"dev-1", &device(2));
-    let variants: Vec<Box<dyn Fn(&mut UnsignedCertificate)>> = vec![
+    type Change = Box<dyn Fn(&mut UnsignedCertificate)>;
+    let variants: Vec<Change> = vec![
         Box::new(|b| b.user_id = "bob".into()),
         Box::new(|b| b.device_id = b"dev-2".to_vec()),
         Box::new(|b| b.device_key = device(3).verifying_key().to_bytes().to_vec()),
