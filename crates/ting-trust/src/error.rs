@@ -24,6 +24,20 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// A Merkle inclusion or consistency proof did not verify.
+    #[error("bad {what} proof")]
+    BadProof {
+        /// Which kind of proof.
+        what: &'static str,
+    },
+    /// A record of the key log was refused; `index` is its position in the log.
+    #[error("log entry {index}: {reason}")]
+    LogEntry {
+        /// The record's index in the log.
+        index: u64,
+        /// Why it was refused.
+        reason: Box<Error>,
+    },
     /// A caller passed an invalid argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),

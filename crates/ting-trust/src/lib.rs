@@ -25,10 +25,12 @@
 mod codec;
 pub mod error;
 pub mod keys;
+pub mod log;
 pub mod statement;
 
 pub use error::{Error, Result};
 pub use keys::{MasterKey, MasterPublicKey, SignatureScheme};
+pub use log::{Hash, KeyLog, verify_consistency, verify_inclusion};
 pub use statement::{
     DeviceCertificate, Entry, IdentityKind, IdentityStatement, Revocation, UnsignedCertificate,
 };
