@@ -22,15 +22,23 @@
 //! The crate is sans-IO: randomness and time are passed in.
 #![deny(missing_docs)]
 
+pub mod checkpoint;
 mod codec;
+pub mod directory;
 pub mod error;
 pub mod keys;
 pub mod log;
 pub mod statement;
+pub mod witness;
 
+pub use checkpoint::{
+    CheckpointPolicy, LogSigner, VerifiedCheckpoint, WitnessSigner, merge_cosignatures,
+};
+pub use directory::{Applied, Directory, UserKeys};
 pub use error::{Error, Result};
 pub use keys::{MasterKey, MasterPublicKey, SignatureScheme};
 pub use log::{Hash, KeyLog, verify_consistency, verify_inclusion};
 pub use statement::{
     DeviceCertificate, Entry, IdentityKind, IdentityStatement, Revocation, UnsignedCertificate,
 };
+pub use witness::{Alert, Witness, WitnessReport};

@@ -176,8 +176,14 @@ pub fn verify_inclusion(
     if index >= size {
         return Err(Error::BadProof { what: WHAT });
     }
-    tlog::check_record(&proof, size, tlog::Hash(*root), index, tlog::record_hash(record))
-        .map_err(|_| Error::BadProof { what: WHAT })
+    tlog::check_record(
+        &proof,
+        size,
+        tlog::Hash(*root),
+        index,
+        tlog::record_hash(record),
+    )
+    .map_err(|_| Error::BadProof { what: WHAT })
 }
 
 /// Checks that the tree of `new_size` records with root `new_root` extends the tree of

@@ -68,7 +68,12 @@ fn rfc6962_section_2_1_known_roots() {
     );
     assert_eq!(log.root_at(0).unwrap(), EMPTY_ROOT);
     for (i, want) in roots.iter().enumerate() {
-        assert_eq!(hex(&log.root_at(i as u64 + 1).unwrap()), *want, "size {}", i + 1);
+        assert_eq!(
+            hex(&log.root_at(i as u64 + 1).unwrap()),
+            *want,
+            "size {}",
+            i + 1
+        );
     }
 }
 
