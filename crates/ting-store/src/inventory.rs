@@ -24,6 +24,8 @@ pub enum Visibility {
     Hash,
     /// Yes, but it is public key material (no secret).
     PublicKey,
+    /// Yes: a secret of the server itself (its own signing key), no user data.
+    ServerSecret,
 }
 
 impl Visibility {
@@ -34,6 +36,7 @@ impl Visibility {
             Self::Ciphertext => "no (end-to-end encrypted)",
             Self::Hash => "only a one-way hash",
             Self::PublicKey => "yes (public key, no secret)",
+            Self::ServerSecret => "yes (the server's own key, no user data)",
         }
     }
 }
@@ -147,6 +150,30 @@ pub const TABLES: &[Table] = &[
         personal: false,
     },
     Table {
+        name: "key_log",
+        purpose: "Key transparency: the append-only, publicly verifiable log of users' master keys, device certificates and revocations, so no one (the host included) can show a forged device unnoticed.",
+        subjects: "users",
+        personal: true,
+    },
+    Table {
+        name: "key_log_cosignatures",
+        purpose: "Proof that independent witnesses saw the same key log (no split view).",
+        subjects: "none",
+        personal: false,
+    },
+    Table {
+        name: "link_rendezvous",
+        purpose: "Linking a new device to an account: a short-lived meeting point for the new and an existing device.",
+        subjects: "users",
+        personal: true,
+    },
+    Table {
+        name: "server_secrets",
+        purpose: "The server's own keys (e.g. the key log's checkpoint signing key), shared by all nodes.",
+        subjects: "none",
+        personal: false,
+    },
+    Table {
         name: "_sqlx_migrations",
         purpose: "Schema version bookkeeping of the database library.",
         subjects: "none",
@@ -162,6 +189,10 @@ pub const HIDDEN_FROM_HOST: &[(&str, &str, Visibility)] = &[
     ("key_packages", "data", Visibility::PublicKey),
     ("messages", "payload", Visibility::Ciphertext),
     ("welcomes", "payload", Visibility::Ciphertext),
+    ("key_log", "record", Visibility::PublicKey),
+    ("link_rendezvous", "request", Visibility::PublicKey),
+    ("link_rendezvous", "response", Visibility::Ciphertext),
+    ("server_secrets", "value", Visibility::ServerSecret),
 ];
 
 /// sqlx's own bookkeeping table (created by the migrator, not by our migrations).

@@ -3,7 +3,9 @@
 //! [`Store`] is the one interface the server uses; it is split into small traits by concern
 //! ([`UserStore`], [`DeviceStore`], [`SessionStore`], [`KeyPackageStore`], and for the Delivery
 //! Service [`RoomStore`], [`MessageStore`], [`BlobStore`]; for governance [`PolicyStore`],
-//! [`AuditStore`] and [`SubjectStore`], see [`governance`]). Every stored column is declared in
+//! [`AuditStore`] and [`SubjectStore`], see [`governance`]; for identities the server cannot
+//! forge [`KeyLogStore`], [`LinkStore`] and [`SecretStore`], see [`trust`]). Every stored
+//! column is declared in
 //! [`inventory`], with purpose, retention and whether the host can read it. Two implementations
 //! exist: embedded SQLite (the single-machine default) and PostgreSQL (for several nodes). Both
 //! run the same migrations' schema and pass the same conformance suite ([`conformance`]).
@@ -38,6 +40,7 @@ mod open;
 mod postgres;
 mod rows;
 mod sqlite;
+pub mod trust;
 
 pub use crate::ds::{
     AppendOutcome, Blob, BlobStore, CommitEffects, MessageKind, MessageStore, NewMessage, NewRoom,
@@ -49,6 +52,9 @@ pub use crate::governance::{
 };
 pub use crate::model::{Device, KeyPackageClaim, NewDevice, NewUser, Session, User};
 pub use crate::open::{Backend, open};
+pub use crate::trust::{
+    KeyLogKind, KeyLogRecord, KeyLogStore, Link, LinkStore, NewLink, SecretStore,
+};
 
 use async_trait::async_trait;
 use ting_proto::{DeviceId, UserId};
@@ -177,6 +183,9 @@ pub trait Store:
     + PolicyStore
     + AuditStore
     + SubjectStore
+    + KeyLogStore
+    + LinkStore
+    + SecretStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -29,6 +29,11 @@ const SQLITE: &[Embedded] = &[
         "policy_audit",
         include_str!("../migrations/sqlite/0003_policy_audit.sql"),
     ),
+    (
+        4,
+        "key_transparency",
+        include_str!("../migrations/sqlite/0004_key_transparency.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -46,6 +51,11 @@ const POSTGRES: &[Embedded] = &[
         3,
         "policy_audit",
         include_str!("../migrations/postgres/0003_policy_audit.sql"),
+    ),
+    (
+        4,
+        "key_transparency",
+        include_str!("../migrations/postgres/0004_key_transparency.sql"),
     ),
 ];
 

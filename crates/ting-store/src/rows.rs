@@ -274,6 +274,7 @@ fn conflict_label(constraint: &str) -> Option<&'static str> {
         ("blobs_pkey", "blob_id"),
         ("policies_pkey", "policy"),
         ("audit_log_pkey", "audit"),
+        ("link_rendezvous_pkey", "link_id"),
         // SQLite column lists (see migrations/sqlite).
         ("users.username", "username"),
         ("users.id", "user_id"),
@@ -285,6 +286,7 @@ fn conflict_label(constraint: &str) -> Option<&'static str> {
         ("blobs.id", "blob_id"),
         ("policies.revision", "policy"),
         ("audit_log.seq", "audit"),
+        ("link_rendezvous.id", "link_id"),
     ];
     LABELS
         .iter()

@@ -214,6 +214,13 @@ conformance! {
     audit_prune => AuditPrune,
     audit_concurrent => AuditConcurrent,
     subject_export => SubjectExport,
+    key_log_round_trip => KeyLogRoundTrip,
+    key_log_concurrent => KeyLogConcurrent,
+    key_log_cosignatures => KeyLogCosignatures,
+    link_round_trip => LinkRoundTrip,
+    link_expiry => LinkExpiry,
+    link_response_concurrent => LinkResponseConcurrent,
+    server_secret => ServerSecret,
     inventory_matches_schema => InventoryMatchesSchema,
     ping => Ping,
 }

@@ -19,6 +19,7 @@ mod key_packages;
 mod messages;
 mod rooms;
 mod sessions;
+mod trust;
 mod users;
 
 use std::future::Future;
@@ -106,6 +107,21 @@ pub enum Case {
     AuditConcurrent,
     /// Sessions, memberships, sent messages and blobs of one user are found.
     SubjectExport,
+    /// Key log records get indexes 0, 1, 2…, are read by range and by user; refused appends
+    /// leave no gap.
+    KeyLogRoundTrip,
+    /// Concurrent key log appends get distinct, dense indexes.
+    KeyLogConcurrent,
+    /// A witness's newest cosignature replaces its older ones, never the reverse.
+    KeyLogCosignatures,
+    /// Link rendezvous: created once, answered once, the answer taken once.
+    LinkRoundTrip,
+    /// Expired rendezvous take no response, hand none out and are purged.
+    LinkExpiry,
+    /// Concurrent responses to one rendezvous: exactly one is stored.
+    LinkResponseConcurrent,
+    /// A server secret is stored once; every caller gets the same value.
+    ServerSecret,
     /// Every column of the migrated schema is in the data inventory, and vice versa (R15).
     InventoryMatchesSchema,
     /// `ping` works and `backend` answers.
@@ -149,6 +165,13 @@ impl Case {
         Case::AuditPrune,
         Case::AuditConcurrent,
         Case::SubjectExport,
+        Case::KeyLogRoundTrip,
+        Case::KeyLogConcurrent,
+        Case::KeyLogCosignatures,
+        Case::LinkRoundTrip,
+        Case::LinkExpiry,
+        Case::LinkResponseConcurrent,
+        Case::ServerSecret,
         Case::InventoryMatchesSchema,
         Case::Ping,
     ];
@@ -190,6 +213,13 @@ impl Case {
             Case::AuditPrune => "audit_prune",
             Case::AuditConcurrent => "audit_concurrent",
             Case::SubjectExport => "subject_export",
+            Case::KeyLogRoundTrip => "key_log_round_trip",
+            Case::KeyLogConcurrent => "key_log_concurrent",
+            Case::KeyLogCosignatures => "key_log_cosignatures",
+            Case::LinkRoundTrip => "link_round_trip",
+            Case::LinkExpiry => "link_expiry",
+            Case::LinkResponseConcurrent => "link_response_concurrent",
+            Case::ServerSecret => "server_secret",
             Case::InventoryMatchesSchema => "inventory_matches_schema",
             Case::Ping => "ping",
         }
@@ -232,6 +262,13 @@ impl Case {
             Case::AuditPrune => governance::audit_prune(&*store).await,
             Case::AuditConcurrent => governance::audit_concurrent(store).await,
             Case::SubjectExport => governance::subject_export(&*store).await,
+            Case::KeyLogRoundTrip => trust::key_log_round_trip(&*store).await,
+            Case::KeyLogConcurrent => trust::key_log_concurrent(store).await,
+            Case::KeyLogCosignatures => trust::cosignatures(&*store).await,
+            Case::LinkRoundTrip => trust::link_round_trip(&*store).await,
+            Case::LinkExpiry => trust::link_expiry(&*store).await,
+            Case::LinkResponseConcurrent => trust::link_response_concurrent(store).await,
+            Case::ServerSecret => trust::server_secret(store).await,
             Case::InventoryMatchesSchema => governance::inventory_matches_schema(&*store).await,
             Case::Ping => ping(&*store).await,
         }

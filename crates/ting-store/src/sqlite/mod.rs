@@ -16,6 +16,7 @@ mod key_packages;
 mod messages;
 mod rooms;
 mod sessions;
+mod trust;
 mod users;
 
 use std::str::FromStr;
