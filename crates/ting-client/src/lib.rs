@@ -29,6 +29,7 @@ pub mod local;
 pub mod meeting;
 pub mod membership;
 pub mod sync;
+pub mod witness;
 
 pub use crate::device::Device;
 pub use crate::error::{Error, Result};

@@ -7,7 +7,7 @@
 //! * `witness`: entries per second through `Witness::handle_update`, with device certificates
 //!   (Ed25519 master and device signatures) in batches of 100.
 //!
-//! Run with `cargo bench -p ting-trust -- --warm-up-time 1 --measurement-time 3`.
+//! Run with `cargo bench -p ting-trust --bench keylog -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
