@@ -21,8 +21,8 @@
 //!
 //! let log_signer = LogSigner::new("ting.example.org/keylog", &[1; 32]).unwrap();
 //! let signer = WitnessSigner::new("witness.example.com", &[2; 32]).unwrap();
-//! let mut witness =
-//!     Witness::new(log_signer.origin(), &log_signer.verifier_key(), signer, ed25519_only).unwrap();
+//! let log_key = log_signer.verifier_key();
+//! let mut witness = Witness::new(log_signer.origin(), &log_key, signer, ed25519_only).unwrap();
 //!
 //! let master = MasterKey::from_secret(&[3; 32]);
 //! let genesis = IdentityStatement::sign(&master, IdentityKind::Genesis, "alice", 0).unwrap();

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! ting-witness --server https://ting.example.org --key witness.key --state witness.state \
-//!     --log-key 'ting.example.org/keylog+1a2b3c4d+AXq…' [--ca org-ca.pem] [--interval 60] [--once]
+//!     --log-key 'ting.example.org/keylog+1a2b3c4d+AXq…' \
+//!     [--ca org-ca.pem] [--interval 60] [--once]
 //! ```
 //!
 //! The first run creates `--key` (mode 0600) and prints the witness's verifier key for the

@@ -219,7 +219,8 @@ async fn rounds_against_a_stub_server() {
     let r = run_round(&api, &mut witness, &state, 2_000).await.unwrap();
     assert_eq!(r.new_records, 1);
     assert!(
-        matches!(&r.alerts[..], [Alert::IdentityReset { user_id, index: 1500, .. }] if user_id == "user3")
+        matches!(&r.alerts[..], [Alert::IdentityReset { user_id, index: 1500, .. }]
+            if user_id == "user3")
     );
     assert_eq!(stub.lock().unwrap().entry_calls.last(), Some(&(1500, 1501)));
 
