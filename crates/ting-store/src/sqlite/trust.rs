@@ -69,7 +69,8 @@ impl KeyLogStore for SqliteStore {
     }
 
     async fn key_log_size(&self) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM key_log")
+        // Indexes are dense from 0, so this is the count, read from the primary key's index.
+        let n: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM key_log")
             .fetch_one(&self.pool)
             .await
             .map_err(db)?;
