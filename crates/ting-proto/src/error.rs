@@ -78,6 +78,28 @@ pub enum ErrorCode {
     NotInMeeting,
     /// The meeting has no such track (publisher and media id).
     UnknownTrack,
+    /// Bytes that should be a key log record (identity statement, device certificate or
+    /// revocation) do not parse, or one of its signatures does not verify.
+    InvalidStatement,
+    /// A genesis identity statement for a user who already has an identity in the key log
+    /// (start over with a reset statement instead).
+    IdentityExists,
+    /// The user has no identity in the key log yet: publish a genesis statement first.
+    IdentityMissing,
+    /// A certificate, revocation or KeyPackage credential does not match the caller's account,
+    /// device, device key or current master key.
+    CertificateMismatch,
+    /// The device-link rendezvous does not exist (or belongs to someone else).
+    UnknownLink,
+    /// The device-link rendezvous has expired.
+    LinkExpired,
+    /// The device-link rendezvous has already been answered.
+    LinkUsed,
+    /// A cosignature is not from a witness this server is configured to accept.
+    UnknownWitness,
+    /// A cosigned note is malformed, does not verify, or is not for a checkpoint this server
+    /// issued.
+    InvalidCosignature,
 }
 
 impl ErrorCode {
@@ -117,6 +139,15 @@ impl ErrorCode {
         Self::InvalidSdp,
         Self::NotInMeeting,
         Self::UnknownTrack,
+        Self::InvalidStatement,
+        Self::IdentityExists,
+        Self::IdentityMissing,
+        Self::CertificateMismatch,
+        Self::UnknownLink,
+        Self::LinkExpired,
+        Self::LinkUsed,
+        Self::UnknownWitness,
+        Self::InvalidCosignature,
     ];
 
     /// The stable string form, as it appears in JSON.
@@ -156,6 +187,15 @@ impl ErrorCode {
             Self::InvalidSdp => "invalid_sdp",
             Self::NotInMeeting => "not_in_meeting",
             Self::UnknownTrack => "unknown_track",
+            Self::InvalidStatement => "invalid_statement",
+            Self::IdentityExists => "identity_exists",
+            Self::IdentityMissing => "identity_missing",
+            Self::CertificateMismatch => "certificate_mismatch",
+            Self::UnknownLink => "unknown_link",
+            Self::LinkExpired => "link_expired",
+            Self::LinkUsed => "link_used",
+            Self::UnknownWitness => "unknown_witness",
+            Self::InvalidCosignature => "invalid_cosignature",
         }
     }
 
@@ -168,20 +208,26 @@ impl ErrorCode {
             | Self::InvalidSignatureKey
             | Self::InvalidCommit
             | Self::InvalidPolicy
-            | Self::InvalidSdp => 400,
+            | Self::InvalidSdp
+            | Self::InvalidStatement
+            | Self::CertificateMismatch
+            | Self::InvalidCosignature => 400,
             Self::Unauthenticated
             | Self::InvalidToken
             | Self::InvalidCredentials
             | Self::InvalidSetupToken => 401,
-            Self::Forbidden | Self::DeviceRevoked | Self::FeatureDisabled | Self::PolicyForbids => {
-                403
-            }
+            Self::Forbidden
+            | Self::DeviceRevoked
+            | Self::FeatureDisabled
+            | Self::PolicyForbids
+            | Self::UnknownWitness => 403,
             Self::NotFound
             | Self::UnknownUser
             | Self::UnknownDevice
             | Self::UnknownRoom
             | Self::UnknownBlob
-            | Self::UnknownTrack => 404,
+            | Self::UnknownTrack
+            | Self::UnknownLink => 404,
             Self::MethodNotAllowed => 405,
             Self::UsernameTaken
             | Self::SetupAlreadyDone
@@ -189,7 +235,11 @@ impl ErrorCode {
             | Self::DuplicateMessage
             | Self::BlobIncomplete
             | Self::OffsetMismatch
-            | Self::NotInMeeting => 409,
+            | Self::NotInMeeting
+            | Self::IdentityExists
+            | Self::IdentityMissing
+            | Self::LinkUsed => 409,
+            Self::LinkExpired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
@@ -238,6 +288,27 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", code.as_str()));
             let status = code.http_status();
             assert!((400..600).contains(&status), "{code:?}");
+        }
+    }
+
+    #[test]
+    fn codes_are_unique_and_stable() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{} twice", code.as_str());
+        }
+        for (code, text, status) in [
+            (ErrorCode::InvalidStatement, "invalid_statement", 400),
+            (ErrorCode::IdentityExists, "identity_exists", 409),
+            (ErrorCode::IdentityMissing, "identity_missing", 409),
+            (ErrorCode::CertificateMismatch, "certificate_mismatch", 400),
+            (ErrorCode::UnknownLink, "unknown_link", 404),
+            (ErrorCode::LinkExpired, "link_expired", 410),
+            (ErrorCode::LinkUsed, "link_used", 409),
+            (ErrorCode::UnknownWitness, "unknown_witness", 403),
+            (ErrorCode::InvalidCosignature, "invalid_cosignature", 400),
+        ] {
+            assert_eq!((code.as_str(), code.http_status()), (text, status));
         }
     }
 }

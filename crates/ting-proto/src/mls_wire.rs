@@ -20,6 +20,10 @@ const LEAF_NODE_SOURCE_KEY_PACKAGE: u8 = 1;
 pub const CREDENTIAL_BASIC: u16 = 1;
 /// `CredentialType x509`.
 pub const CREDENTIAL_X509: u16 = 2;
+/// Ting's credential type (from the private-use range 0xF000–0xFFFF of RFC 9420 §17.1): an
+/// `opaque certificate<V>` holding an encoded `ting_trust::DeviceCertificate` (the device's
+/// key vouched for by its user's master key).
+pub const CREDENTIAL_TING_CERTIFICATE: u16 = 0xF000;
 
 /// Why bytes are not an acceptable KeyPackage.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,7 +47,7 @@ pub enum KeyPackageError {
     /// The leaf node's source is not `key_package`.
     #[error("leaf node source {0} is not key_package")]
     WrongLeafNodeSource(u8),
-    /// A credential type other than basic or x509.
+    /// A credential type other than basic, x509 or Ting's certificate.
     #[error("unknown credential type {0}")]
     UnknownCredentialType(u16),
     /// A field has an impossible length (e.g. an empty key).
@@ -64,6 +68,8 @@ pub struct KeyPackageInfo {
     pub credential_type: u16,
     /// For basic credentials, the identity bytes.
     pub identity: Option<Vec<u8>>,
+    /// For Ting certificate credentials, the encoded device certificate (not checked here).
+    pub certificate: Option<Vec<u8>>,
     /// Lifetime start (Unix seconds).
     pub not_before: u64,
     /// Lifetime end (Unix seconds).
@@ -104,15 +110,16 @@ fn parse_key_package(r: &mut Reader<'_>) -> Result<KeyPackageInfo, KeyPackageErr
     let _encryption_key = r.opaque_nonempty("encryption_key")?;
     let signature_key = r.opaque_nonempty("signature_key")?.to_vec();
     let credential_type = r.u16()?;
-    let identity = match credential_type {
-        CREDENTIAL_BASIC => Some(r.opaque()?.to_vec()),
+    let (identity, certificate) = match credential_type {
+        CREDENTIAL_BASIC => (Some(r.opaque()?.to_vec()), None),
         CREDENTIAL_X509 => {
             let mut certs = r.sub_reader()?;
             while !certs.is_empty() {
                 certs.opaque()?;
             }
-            None
+            (None, None)
         }
+        CREDENTIAL_TING_CERTIFICATE => (None, Some(r.opaque_nonempty("certificate")?.to_vec())),
         other => return Err(KeyPackageError::UnknownCredentialType(other)),
     };
     // Capabilities: five vectors of uint16.
@@ -145,6 +152,7 @@ fn parse_key_package(r: &mut Reader<'_>) -> Result<KeyPackageInfo, KeyPackageErr
         signature_key,
         credential_type,
         identity,
+        certificate,
         not_before,
         not_after,
         last_resort: extension_types.contains(&EXTENSION_LAST_RESORT),
@@ -253,8 +261,20 @@ pub mod build {
         pub last_resort: bool,
     }
 
-    /// Encodes `s` as a TLS-serialised MLSMessage(KeyPackage).
+    /// Encodes `s` as a TLS-serialised MLSMessage(KeyPackage) with a basic credential whose
+    /// identity is `s.identity`.
     pub fn key_package_message(s: &Synthetic) -> Vec<u8> {
+        key_package_message_with_credential(s, CREDENTIAL_BASIC, &s.identity)
+    }
+
+    /// Encodes `s` with a credential of `credential_type` whose single `opaque<V>` field is
+    /// `credential` (basic: the identity; Ting certificate: the certificate; `s.identity` is
+    /// then unused).
+    pub fn key_package_message_with_credential(
+        s: &Synthetic,
+        credential_type: u16,
+        credential: &[u8],
+    ) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(&PROTOCOL_VERSION_MLS10.to_be_bytes());
         out.extend_from_slice(&WIRE_FORMAT_KEY_PACKAGE.to_be_bytes());
@@ -263,13 +283,13 @@ pub mod build {
         opaque(&mut out, &[7u8; 32]); // init key
         opaque(&mut out, &[8u8; 32]); // encryption key
         opaque(&mut out, &s.signature_key);
-        out.extend_from_slice(&CREDENTIAL_BASIC.to_be_bytes());
-        opaque(&mut out, &s.identity);
+        out.extend_from_slice(&credential_type.to_be_bytes());
+        opaque(&mut out, credential);
         opaque(&mut out, &PROTOCOL_VERSION_MLS10.to_be_bytes());
         opaque(&mut out, &s.cipher_suite.to_be_bytes());
         opaque(&mut out, &EXTENSION_LAST_RESORT.to_be_bytes());
         opaque(&mut out, &[]);
-        opaque(&mut out, &CREDENTIAL_BASIC.to_be_bytes());
+        opaque(&mut out, &credential_type.to_be_bytes());
         out.push(LEAF_NODE_SOURCE_KEY_PACKAGE);
         out.extend_from_slice(&s.not_before.to_be_bytes());
         out.extend_from_slice(&s.not_after.to_be_bytes());
@@ -301,7 +321,7 @@ pub mod build {
 
 #[cfg(test)]
 mod tests {
-    use super::build::{Synthetic, key_package_message};
+    use super::build::{Synthetic, key_package_message, key_package_message_with_credential};
     use super::*;
     use proptest::prelude::*;
 
@@ -353,7 +373,61 @@ mod tests {
         );
     }
 
+    #[test]
+    fn parses_ting_certificate_credentials() {
+        let bytes = key_package_message_with_credential(
+            &sample(false),
+            CREDENTIAL_TING_CERTIFICATE,
+            b"cert",
+        );
+        let info = parse_key_package_message(&bytes).unwrap();
+        assert_eq!(info.credential_type, CREDENTIAL_TING_CERTIFICATE);
+        assert_eq!(info.certificate.as_deref(), Some(&b"cert"[..]));
+        assert_eq!(info.identity, None);
+        assert_eq!(info.signature_key, vec![1; 32]);
+        for n in 0..bytes.len() {
+            assert!(
+                parse_key_package_message(&bytes[..n]).is_err(),
+                "prefix {n}"
+            );
+        }
+        let basic = parse_key_package_message(&key_package_message(&sample(false))).unwrap();
+        assert_eq!(
+            (basic.credential_type, basic.certificate),
+            (CREDENTIAL_BASIC, None)
+        );
+    }
+
+    #[test]
+    fn rejects_empty_certificates_and_unknown_credential_types() {
+        let empty =
+            key_package_message_with_credential(&sample(false), CREDENTIAL_TING_CERTIFICATE, b"");
+        assert_eq!(
+            parse_key_package_message(&empty),
+            Err(KeyPackageError::InvalidLength("certificate"))
+        );
+        for other in [0u16, 3, 0xEFFF, 0xF001, 0xFFFF] {
+            let bytes = key_package_message_with_credential(&sample(false), other, b"x");
+            assert_eq!(
+                parse_key_package_message(&bytes),
+                Err(KeyPackageError::UnknownCredentialType(other)),
+                "{other:#06x}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn ting_certificate_round_trip(cert in proptest::collection::vec(any::<u8>(), 1..20000),
+                                       sig in proptest::collection::vec(any::<u8>(), 1..100)) {
+            let s = Synthetic { signature_key: sig.clone(), ..sample(true) };
+            let bytes = key_package_message_with_credential(&s, CREDENTIAL_TING_CERTIFICATE, &cert);
+            let info = parse_key_package_message(&bytes).unwrap();
+            prop_assert_eq!(info.certificate, Some(cert));
+            prop_assert_eq!(info.signature_key, sig);
+            prop_assert!(info.last_resort);
+        }
+
         #[test]
         fn round_trip(sig in proptest::collection::vec(any::<u8>(), 1..100),
                       id in proptest::collection::vec(any::<u8>(), 0..20000),

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::DeviceInfo;
+use crate::api::{DeviceInfo, KeyLogKind};
 use crate::ds::{Message, Welcome};
 use crate::{DeviceId, ErrorCode, RoomId};
 
@@ -186,6 +186,23 @@ pub enum ServerEvent {
     DeviceRevoked {
         /// The revoked device.
         device_id: DeviceId,
+    },
+    /// A record about a user was appended to the key log. Sent to that user's devices and to
+    /// the devices of everyone who shares a room with them, so contacts learn of new devices,
+    /// revocations and identity resets (fetch `GET /api/v1/keylog/users/{username}` and verify).
+    KeyLogAppended {
+        /// The user the record is about.
+        username: String,
+        /// The record's index in the log.
+        index: u64,
+        /// What it declares.
+        kind: KeyLogKind,
+    },
+    /// An existing device answered this device's link rendezvous: fetch the answer with
+    /// `GET /api/v1/link/{rendezvous_id}/response`.
+    LinkResponded {
+        /// The rendezvous.
+        rendezvous_id: String,
     },
     /// This device's stock of one-time KeyPackages is low; upload more.
     KeyPackagesLow {

@@ -14,8 +14,8 @@ use ting_proto::ErrorCode;
 use crate::error::ApiError;
 use crate::metrics::RequestLabels;
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, messages, openapi, policy, rooms, setup, welcomes,
-    ws,
+    auth, blobs, devices, health, key_packages, keylog, link, messages, openapi, policy, rooms,
+    setup, welcomes, ws,
 };
 use crate::state::AppState;
 
@@ -38,6 +38,17 @@ pub fn router(state: AppState) -> Router {
             "/key-packages",
             post(key_packages::upload).get(key_packages::count),
         )
+        .route("/keylog", post(keylog::append))
+        .route("/keylog/users/{username}", get(keylog::user))
+        .route("/keylog/key", get(keylog::key))
+        .route("/keylog/checkpoint", get(keylog::checkpoint))
+        .route("/keylog/entries", get(keylog::entries))
+        .route("/keylog/proof/inclusion", get(keylog::inclusion))
+        .route("/keylog/proof/consistency", get(keylog::consistency))
+        .route("/keylog/cosignatures", post(keylog::cosign))
+        .route("/link", post(link::create))
+        .route("/link/{id}", get(link::get))
+        .route("/link/{id}/response", post(link::respond).get(link::take))
         .route("/rooms", post(rooms::create).get(rooms::list))
         .route("/rooms/{id}", get(rooms::get).patch(rooms::update))
         .route("/rooms/{id}/members", get(rooms::members))

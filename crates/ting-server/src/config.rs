@@ -38,6 +38,8 @@ pub struct Config {
     pub media: MediaConfig,
     /// The web app.
     pub web: WebConfig,
+    /// Key transparency: the key log's checkpoints and witnesses.
+    pub keylog: KeyLogConfig,
 }
 
 /// `[server]`
@@ -247,6 +249,36 @@ pub struct WebConfig {
     pub dir: String,
 }
 
+/// `[keylog]`
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyLogConfig {
+    /// The log's origin (checkpoint name); empty = derived from `server.public_url`.
+    pub origin: String,
+    /// Verifier keys of the witnesses whose cosignatures are accepted.
+    pub witnesses: Vec<String>,
+    /// Unauthenticated key log requests allowed per client address per minute.
+    pub public_requests_per_minute: u32,
+}
+
+impl Default for KeyLogConfig {
+    fn default() -> Self {
+        Self {
+            origin: String::new(),
+            witnesses: Vec::new(),
+            public_requests_per_minute: 600,
+        }
+    }
+}
+
+/// The key log's origin when `keylog.origin` is empty: `<host of server.public_url>/keylog`,
+/// or this without a public URL.
+pub const DEFAULT_KEYLOG_ORIGIN: &str = "ting/keylog";
+
+/// Configuration keys whose values are lists of strings (an environment variable gives them
+/// comma-separated).
+const STRING_LIST_KEYS: &[&str] = &["keylog.witnesses"];
+
 /// One line of documentation per configuration key, in file order.
 pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
@@ -362,6 +394,18 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
         "web.dir",
         "Serve the web app from this directory (a `web/dist` build) instead of the copy built into the binary; empty = built-in. Its hash and integrity attributes are checked at start.",
     ),
+    (
+        "keylog.origin",
+        "Name of the key log in its signed checkpoints (no spaces or '+'); empty = `<host of server.public_url>/keylog`, or `ting/keylog` without a public URL. Clients and witnesses pin it: do not change it once in use.",
+    ),
+    (
+        "keylog.witnesses",
+        "Verifier keys (`name+keyid+base64`, c2sp.org cosignature/v1) of the witnesses whose checkpoint cosignatures this server accepts and serves; empty = none.",
+    ),
+    (
+        "keylog.public_requests_per_minute",
+        "Unauthenticated key log requests (checkpoint, entries, cosignatures; used by witnesses) allowed per client address per minute.",
+    ),
 ];
 
 /// Flag overrides from the command line (highest precedence).
@@ -463,7 +507,40 @@ impl Config {
         if self.server.max_body_bytes < 1024 {
             bail!("server.max_body_bytes must be at least 1024");
         }
+        let origin = self.keylog_origin();
+        if ting_trust::LogSigner::new(&origin, &[0; 32]).is_err() {
+            bail!(
+                "keylog.origin {origin:?} is not a valid checkpoint name (no spaces, '+' or control characters)"
+            );
+        }
+        for key in &self.keylog.witnesses {
+            crate::keylog::witness_name(key)
+                .with_context(|| format!("keylog.witnesses: {key:?}"))?;
+        }
+        if self.keylog.public_requests_per_minute == 0 {
+            bail!("keylog.public_requests_per_minute must be positive");
+        }
         Ok(())
+    }
+
+    /// The key log's origin: `keylog.origin`, or derived from `server.public_url`.
+    pub fn keylog_origin(&self) -> String {
+        if !self.keylog.origin.is_empty() {
+            return self.keylog.origin.clone();
+        }
+        let host = self
+            .server
+            .public_url
+            .split_once("://")
+            .map_or(self.server.public_url.as_str(), |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("");
+        if host.is_empty() {
+            DEFAULT_KEYLOG_ORIGIN.to_string()
+        } else {
+            format!("{host}/keylog")
+        }
     }
 
     /// `server.listen` as a socket address.
@@ -545,6 +622,13 @@ fn set_from_str(value: &mut toml::Value, key: &str, raw: &str) -> anyhow::Result
         toml::Value::Boolean(_) => {
             toml::Value::Boolean(raw.trim().parse().context("expected true or false")?)
         }
+        toml::Value::Array(_) if STRING_LIST_KEYS.contains(&key) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
         toml::Value::Array(_) => toml::Value::Array(
             raw.split(',')
                 .map(|s| s.trim().parse::<i64>().map(toml::Value::Integer))
@@ -650,6 +734,30 @@ mod tests {
         };
         let c = Config::load(Some(&file), env, &flags).unwrap();
         assert_eq!(c.server.listen, "127.0.0.1:3333");
+    }
+
+    #[test]
+    fn keylog_origin_and_witness_list() {
+        let mut c = Config::default();
+        assert_eq!(c.keylog_origin(), "ting/keylog");
+        c.server.public_url = "https://chat.example.org:8443/ting/".into();
+        assert_eq!(c.keylog_origin(), "chat.example.org:8443/keylog");
+        c.keylog.origin = "example.org/log".into();
+        assert_eq!(c.keylog_origin(), "example.org/log");
+        c.validate().unwrap();
+        c.keylog.origin = "bad origin".into();
+        assert!(c.validate().is_err());
+
+        let witness = ting_trust::WitnessSigner::new("witness.example", &[3; 32]).unwrap();
+        let env = vec![(
+            "TING_KEYLOG_WITNESSES".to_string(),
+            format!("{} ,", witness.verifier_key()),
+        )];
+        let c = Config::load(None, env, &Overrides::default()).unwrap();
+        assert_eq!(c.keylog.witnesses, vec![witness.verifier_key()]);
+        let env = vec![("TING_KEYLOG_WITNESSES".to_string(), "nonsense".to_string())];
+        let err = Config::load(None, env, &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("keylog.witnesses"), "{err:#}");
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //!
 //! Modules: [`config`] (typed configuration), [`app`] (router), [`routes`] (one file per
 //! resource), [`auth`] (passwords, tokens, throttling), [`hub`] (live connections),
-//! [`serve`] (listener, TLS, shutdown), [`admin`] (CLI administration).
+//! [`serve`] (listener, TLS, shutdown), [`admin`] (CLI administration), [`keylog`] (key
+//! transparency: the key log's tree, checkpoints and witness cosignatures).
 #![deny(missing_docs)]
 
 pub mod admin;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod hub;
+pub mod keylog;
 pub mod media;
 pub mod metrics;
 pub mod policy;

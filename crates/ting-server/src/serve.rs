@@ -68,10 +68,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             "\nNo administrator exists yet. Open this one-time link to create one:\n\n    {base}/setup#token={token}\n"
         );
     }
+    let now = crate::admin::now();
+    let records = state
+        .keylog
+        .load(store.as_ref(), now)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the key log: {}", e.message))?;
+    let log_key = state
+        .keylog
+        .verifier_key(store.as_ref(), now)
+        .await
+        .map_err(|e| anyhow::anyhow!("loading the key log: {}", e.message))?;
+    tracing::info!(records, origin = state.keylog.origin(), "key log loaded");
     tracing::info!(address = %local, store = store.backend().as_str(), tls = tls.is_some(), "Ting is listening");
     // The first stdout line is the address (scripts and tests read it); the bundle hash follows.
     println!("Ting listening on {scheme}://{local}");
     println!("{}", state.web.describe());
+    println!("Key log verifier key (for witnesses and clients): {log_key}");
 
     spawn_session_sweeper(state.clone());
     spawn_retention_sweeper(state.clone());
@@ -177,6 +190,10 @@ pub async fn sweep_retention(state: &AppState) -> anyhow::Result<(u64, usize)> {
         }
     }
     prune_audit(state, now).await?;
+    let links = state.store.purge_expired_links(now).await?;
+    if links > 0 {
+        tracing::debug!(links, "expired link rendezvous removed");
+    }
     Ok((messages, blobs.len()))
 }
 

@@ -145,6 +145,8 @@ pub struct Limiters {
     pub account_failures: SlidingWindow,
     /// Attempts per client address.
     pub address_attempts: SlidingWindow,
+    /// Unauthenticated key log requests (witnesses) per client address.
+    pub keylog_public: SlidingWindow,
 }
 
 /// Everything handlers need.
@@ -172,6 +174,8 @@ pub struct AppState {
     pub media: crate::media::Media,
     /// The web app delivered to browsers.
     pub web: Arc<crate::web::WebBundle>,
+    /// The key log (tree, directory, checkpoints).
+    pub keylog: Arc<crate::keylog::KeyTransparency>,
 }
 
 impl AppState {
@@ -201,7 +205,12 @@ impl AppState {
         let limiters = Limiters {
             account_failures: SlidingWindow::new(config.auth.max_failures_per_account, window),
             address_attempts: SlidingWindow::new(config.auth.max_attempts_per_address, window),
+            keylog_public: SlidingWindow::new(
+                config.keylog.public_requests_per_minute,
+                Duration::from_secs(60),
+            ),
         };
+        let keylog = Arc::new(crate::keylog::KeyTransparency::new(&config));
         let media = crate::media::Media::start(&config);
         Self {
             config: Arc::new(config),
@@ -215,6 +224,7 @@ impl AppState {
             uploads: Arc::new(Uploads::default()),
             media,
             web: Arc::new(web),
+            keylog,
         }
     }
 

@@ -20,7 +20,7 @@ pub struct Harness {
     pub clock: Arc<ManualClock>,
     pub router: Router,
     pub addr: SocketAddr,
-    _dir: tempfile::TempDir,
+    _dir: Arc<tempfile::TempDir>,
 }
 
 pub struct Resp {
@@ -64,7 +64,28 @@ impl Harness {
             clock,
             router,
             addr: "127.0.0.1:40000".parse().unwrap(),
-            _dir: dir,
+            _dir: Arc::new(dir),
+        }
+    }
+
+    /// The same database, configuration and clock behind a freshly started server (new
+    /// in-memory state), as after a restart.
+    pub fn restart(&self) -> Self {
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        std::mem::forget(_tx);
+        let state = AppState::new(
+            (*self.state.config).clone(),
+            self.state.store.clone(),
+            self.clock.clone(),
+            rx,
+        );
+        let router = ting_server::app::router(state.clone());
+        Self {
+            state,
+            clock: self.clock.clone(),
+            router,
+            addr: self.addr,
+            _dir: self._dir.clone(),
         }
     }
 

@@ -45,6 +45,11 @@ pub enum Event {
     UserExported,
     /// Old audit records were pruned.
     AuditPruned,
+    /// A record (identity statement, device certificate or revocation) was appended to the
+    /// key log; the details name its index and kind, never its content.
+    KeyLogAppended,
+    /// An existing device answered a new device's link rendezvous.
+    DeviceLinkAnswered,
 }
 
 impl Event {
@@ -64,6 +69,8 @@ impl Event {
             Self::AuditExported => "audit_exported",
             Self::UserExported => "user_exported",
             Self::AuditPruned => "audit_pruned",
+            Self::KeyLogAppended => "key_log_appended",
+            Self::DeviceLinkAnswered => "device_link_answered",
         }
     }
 }

@@ -88,6 +88,12 @@ pub struct Live {
     /// The web bundle this configuration serves (`web.dir` or built in), described with its
     /// hash, or why it cannot be served.
     pub web_bundle: Result<String, String>,
+    /// The key log as replayed from the database.
+    pub keylog: crate::keylog::Status,
+    /// The key log's origin.
+    pub keylog_origin: String,
+    /// Number of witnesses in `keylog.witnesses`.
+    pub keylog_witnesses: usize,
 }
 
 /// A report section: heading, paragraphs, optional table.
@@ -134,7 +140,42 @@ pub async fn live(config: &Config, store: &dyn Store, now: i64) -> anyhow::Resul
         listen: config.server.listen.clone(),
         blob_dir: config.blob_dir().display().to_string(),
         web_bundle: web_bundle(config),
+        keylog: crate::keylog::status(store).await?,
+        keylog_origin: config.keylog_origin(),
+        keylog_witnesses: config.keylog.witnesses.len(),
     })
+}
+
+fn key_transparency(live: &Live) -> Section {
+    let k = &live.keylog;
+    let witnessed = if live.keylog_witnesses == 0 {
+        "No witness is configured (`keylog.witnesses`): clients can still check inclusion and consistency, but only witnesses run apart from this server show that everyone is shown the same log."
+    } else {
+        "Witnesses run apart from this server cosign checkpoints after checking that the log only grew; clients can require their cosignatures."
+    };
+    Section {
+        heading: s("Key transparency"),
+        paragraphs: vec![
+            s(
+                "Users' master keys, device certificates and revocations are signed on their devices and published in an append-only Merkle log (R6). The server orders and serves them but cannot forge them; a device it adds on its own has no certificate, and showing different keys to different people is caught by clients comparing signed checkpoints and by witnesses.",
+            ),
+            s(witnessed),
+        ],
+        table: Some((
+            vec![s("Fact"), s("Value")],
+            vec![
+                vec![s("Log origin"), live.keylog_origin.clone()],
+                vec![s("Log size (records)"), k.size.to_string()],
+                vec![s("Current root (SHA-256, hex)"), crate::audit::hex(&k.root)],
+                vec![s("Configured witnesses"), live.keylog_witnesses.to_string()],
+                vec![
+                    s("Cosignatures on the latest checkpoint"),
+                    k.cosignatures.to_string(),
+                ],
+                vec![s("Identity resets in the log"), k.resets.to_string()],
+            ],
+        )),
+    }
 }
 
 fn web_bundle(config: &Config) -> Result<String, String> {
@@ -232,6 +273,7 @@ pub fn sections(live: &Live) -> Vec<Section> {
         ],
         table: None,
     });
+    out.push(key_transparency(live));
     let fields = inventory::fields();
     out.push(Section {
         heading: s("Data inventory (every stored column)"),

@@ -157,7 +157,7 @@ pub fn assess(live: &Live) -> Vec<Assessed> {
         row(
             "R6",
             Enforced,
-            "Forged sender rejected — crates/ting-client/tests/follow.rs; KeyPackages checked against the listed device key — crates/ting-client/src/membership.rs; safety numbers agree on both sides — crates/ting-client/tests/chat.rs.",
+            "Forged sender rejected — crates/ting-client/tests/follow.rs; KeyPackages checked against the listed device key — crates/ting-client/src/membership.rs; safety numbers agree on both sides — crates/ting-client/tests/chat.rs. Key transparency: master-key-signed identity statements, device certificates and revocations in an append-only Merkle log with signed checkpoints and witness cosignatures — crates/ting-trust, served by crates/ting-server/src/keylog.rs (see the Key transparency section).",
         ),
         row(
             "R7",

@@ -13,7 +13,7 @@ use crate::auth::{normalise_username, password, token};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, ClientAddr, Json};
 use crate::hub::Delivery;
-use crate::routes::{device_info, user_info};
+use crate::routes::{device_info_of, user_info};
 use crate::state::AppState;
 
 /// Longest accepted device name.
@@ -158,7 +158,7 @@ pub async fn login(
         token,
         expires_at,
         user: user_info(&user),
-        device: device_info(&device),
+        device: device_info_of(&state, &user.username, &device).await?,
     }))
 }
 
@@ -201,10 +201,10 @@ pub async fn logout_all(
 /// The caller's user, device and session expiry.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ting_proto::ErrorBody)))]
-pub async fn me(auth: Auth) -> axum::Json<Me> {
-    axum::Json(Me {
+pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<axum::Json<Me>> {
+    Ok(axum::Json(Me {
         user: user_info(&auth.user),
-        device: device_info(&auth.device),
+        device: device_info_of(&state, &auth.user.username, &auth.device).await?,
         session_expires_at: auth.session.expires_at,
-    })
+    }))
 }

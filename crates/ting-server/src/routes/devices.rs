@@ -10,7 +10,7 @@ use crate::auth::normalise_username;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
 use crate::hub::Delivery;
-use crate::routes::device_info;
+use crate::routes::device_infos;
 use crate::state::AppState;
 
 /// The caller's devices, revoked ones included.
@@ -23,7 +23,7 @@ pub async fn list_own(
     let devices = state.store.devices_for_user(auth.user.id, true).await?;
     Ok(axum::Json(DeviceList {
         user_id: auth.user.id,
-        devices: devices.iter().map(device_info).collect(),
+        devices: device_infos(&state, &auth.user.username, &devices).await?,
     }))
 }
 
@@ -93,7 +93,7 @@ pub async fn list_for_user(
     let devices = state.store.devices_for_user(user.id, false).await?;
     Ok(axum::Json(DeviceList {
         user_id: user.id,
-        devices: devices.iter().map(device_info).collect(),
+        devices: device_infos(&state, &user.username, &devices).await?,
     }))
 }
 

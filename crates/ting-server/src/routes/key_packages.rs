@@ -1,8 +1,9 @@
 //! `/api/v1/key-packages`: devices publish MLS KeyPackages; others claim one per device.
 //!
 //! The server treats packages as opaque except for a structural check (framing, ciphersuite
-//! allow-list, lifetime, and that the leaf's signature key is the uploading device's key). The
-//! claiming client verifies signatures.
+//! allow-list, lifetime, and that the leaf's signature key is the uploading device's key). A
+//! Ting certificate credential must name the uploader: its user, device id and device key, and
+//! the user's current master key as the key log says. The claiming client verifies signatures.
 
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
@@ -10,15 +11,23 @@ use ting_proto::api::{
     ClaimedKeyPackage, ClaimedKeyPackages, KeyPackageCount, KeyPackageUpload, MAX_KEY_PACKAGE_LEN,
     MAX_KEY_PACKAGES_PER_UPLOAD,
 };
-use ting_proto::mls_wire::{KeyPackageInfo, parse_key_package_message};
+use ting_proto::mls_wire::{
+    CREDENTIAL_BASIC, CREDENTIAL_TING_CERTIFICATE, KeyPackageInfo, parse_key_package_message,
+};
 use ting_proto::ws::ServerEvent;
 use ting_proto::{Base64, ErrorCode};
+use ting_trust::{DeviceCertificate, MasterPublicKey};
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json};
 use crate::hub::Delivery;
 use crate::routes::devices::find_user;
 use crate::state::AppState;
+
+/// Whether KeyPackages with a basic credential (no Ting certificate) are still accepted. They
+/// are while clients move to certificate credentials; once every client sends certificates,
+/// set this to `false`, so every device in a group is vouched for by its user's master key.
+pub const ACCEPT_BASIC_CREDENTIALS: bool = true;
 
 /// Publishes one-time KeyPackages and optionally replaces the last-resort package. All or
 /// nothing: one bad package rejects the whole upload.
@@ -47,8 +56,17 @@ pub async fn upload(
         .policy
         .mls
         .allowed_ciphersuites;
+    let master = state
+        .keylog
+        .current_master(
+            state.store.as_ref(),
+            &auth.user.username,
+            state.clock.now_unix(),
+        )
+        .await?;
+    let check = |kp: &Base64, what: &str| check(&state, &auth, &allowed, master, kp, what);
     for (i, kp) in req.key_packages.iter().enumerate() {
-        let info = check(&state, &auth, &allowed, kp, &format!("key_packages[{i}]"))?;
+        let info = check(kp, &format!("key_packages[{i}]"))?;
         if info.last_resort {
             return Err(invalid(format!(
                 "key_packages[{i}] carries the last_resort extension; send it as last_resort"
@@ -56,7 +74,7 @@ pub async fn upload(
         }
     }
     if let Some(kp) = &req.last_resort {
-        let info = check(&state, &auth, &allowed, kp, "last_resort")?;
+        let info = check(kp, "last_resort")?;
         if !info.last_resort {
             return Err(invalid(
                 "last_resort lacks the last_resort extension".into(),
@@ -91,11 +109,11 @@ pub async fn upload(
     if first_upload {
         // The device can now be added to groups: tell the user's devices, which add it to
         // their rooms and show the changed safety number.
+        let device =
+            crate::routes::device_info_of(&state, &auth.user.username, &auth.device).await?;
         state.hub.to_user(
             auth.user.id,
-            Delivery::Event(ServerEvent::DeviceAdded {
-                device: crate::routes::device_info(&auth.device),
-            }),
+            Delivery::Event(ServerEvent::DeviceAdded { device }),
         );
     }
     let (_, has_last_resort) = state.store.count_key_packages(auth.device.id).await?;
@@ -113,6 +131,7 @@ fn check(
     state: &AppState,
     auth: &Auth,
     allowed: &[u16],
+    master: Option<MasterPublicKey>,
     kp: &Base64,
     what: &str,
 ) -> ApiResult<KeyPackageInfo> {
@@ -142,7 +161,55 @@ fn check(
             "{what} has expired or has an invalid lifetime"
         )));
     }
+    match (info.credential_type, info.certificate.as_deref()) {
+        (CREDENTIAL_TING_CERTIFICATE, Some(cert)) => check_certificate(auth, master, cert, what)?,
+        (CREDENTIAL_BASIC, _) if !ACCEPT_BASIC_CREDENTIALS => {
+            return Err(ApiError::new(
+                ErrorCode::CertificateMismatch,
+                format!("{what} has a basic credential; a Ting device certificate is required"),
+            ));
+        }
+        _ => {}
+    }
     Ok(info)
+}
+
+/// A certificate credential must certify the uploading device (user, device id, device key)
+/// under the user's current master key, with valid signatures.
+fn check_certificate(
+    auth: &Auth,
+    master: Option<MasterPublicKey>,
+    cert: &[u8],
+    what: &str,
+) -> ApiResult<()> {
+    let refuse = |why: &str| {
+        ApiError::new(
+            ErrorCode::CertificateMismatch,
+            format!("{what}: the credential's certificate {why}"),
+        )
+    };
+    let cert = DeviceCertificate::decode(cert).map_err(|_| refuse("cannot be parsed"))?;
+    cert.verify()
+        .map_err(|_| refuse("has a signature that does not verify"))?;
+    let b = &cert.body;
+    if b.user_id != auth.user.username {
+        return Err(refuse("names another user"));
+    }
+    if b.device_id != auth.device.id.to_string().as_bytes() {
+        return Err(refuse("names another device"));
+    }
+    if b.device_key != auth.device.signature_key {
+        return Err(refuse("names another device key"));
+    }
+    match master {
+        None => Err(refuse(
+            "cannot be checked: the user has no identity in the key log yet",
+        )),
+        Some(m) if m != b.master_key => Err(refuse(
+            "is signed by a master key that is not the user's current one",
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The caller device's remaining KeyPackages.

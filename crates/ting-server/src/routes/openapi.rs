@@ -5,7 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, messages, policy, rooms, setup, welcomes, ws,
+    auth, blobs, devices, health, key_packages, keylog, link, messages, policy, rooms, setup,
+    welcomes, ws,
 };
 
 /// The OpenAPI document.
@@ -20,6 +21,9 @@ use crate::routes::{
         messages::send, messages::page, messages::ack, welcomes::list, welcomes::delete,
         blobs::create, blobs::status, blobs::upload, blobs::download,
         policy::client, policy::get, policy::set, crate::web::info,
+        keylog::append, keylog::user, keylog::key, keylog::checkpoint, keylog::entries,
+        keylog::inclusion, keylog::consistency, keylog::cosign,
+        link::create, link::get, link::respond, link::take,
     ),
     components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
     modifiers(&BearerAuth)
