@@ -72,6 +72,15 @@ pub async fn collect(
         .iter()
         .map(to_json)
         .collect();
+    let key_log: Vec<Value> = store
+        .key_log_for_user(user.id)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({ "index": r.index, "kind": r.kind.as_str(), "device_id": r.device_id,
+                    "created_at": r.created_at, "record_hex": hex(&r.record) })
+        })
+        .collect();
     let policies: Vec<Value> = store
         .policy_history()
         .await?
@@ -90,6 +99,7 @@ pub async fn collect(
         "room_memberships": memberships,
         "messages_sent": messages,
         "blobs_uploaded": blobs,
+        "key_log_records": key_log,
         "policies_set": policies,
         "audit_records": audit,
     }))

@@ -320,6 +320,22 @@ async fn identity_certificates_revocation_and_verifiable_proofs() {
         audit.iter().all(|r| !r.record.details.contains("AAAA")),
         "no record content in the audit log"
     );
+
+    // The art. 15/20 export lists the records about the user.
+    let alice = h
+        .state
+        .store
+        .user_by_username("alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let export = ting_server::export::collect(h.state.store.as_ref(), &alice, false, 0)
+        .await
+        .unwrap();
+    let exported = export["key_log_records"].as_array().unwrap();
+    assert_eq!(exported.len(), 4);
+    assert_eq!(exported[3]["kind"], "revocation");
+    assert_eq!(exported[3]["device_id"], laptop.id.as_str());
 }
 
 #[tokio::test]
@@ -655,6 +671,24 @@ async fn witness_cosignatures_are_checked_kept_and_served() {
         .await
         .unwrap();
     assert_eq!((status.size, status.cosignatures, status.resets), (2, 1, 0));
+    let live = ting_server::compliance::live(&h.state.config, h.state.store.as_ref(), now as i64)
+        .await
+        .unwrap();
+    let report = ting_server::compliance::render::markdown(
+        "report",
+        &ting_server::compliance::sections(&live),
+    );
+    assert!(report.contains("## Key transparency"), "{report}");
+    for row in [
+        "| Log origin | chat.example.org/keylog |",
+        "| Log size (records) | 2 |",
+        "| Configured witnesses | 1 |",
+        "| Cosignatures on the latest checkpoint | 1 |",
+        "| Identity resets in the log | 0 |",
+    ] {
+        assert!(report.contains(row), "{row} missing from\n{report}");
+    }
+    assert!(report.contains(&ting_server::audit::hex(&status.root)));
 
     // A new record: the checkpoint of the new size has no cosignature yet; the witness
     // catches up and cosigns it.
