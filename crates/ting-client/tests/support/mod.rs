@@ -61,6 +61,16 @@ fn base_cmd(data: &Path, db_url: Option<&str>) -> Command {
 impl Server {
     /// Starts a server on `port` (0 = any) with data in `data`.
     pub fn start(data: &Path, port: u16, db_url: Option<&str>) -> Server {
+        Self::start_with_env(data, port, db_url, &[])
+    }
+
+    /// Starts a server with extra environment settings (`TING_<SECTION>_<KEY>`).
+    pub fn start_with_env(
+        data: &Path,
+        port: u16,
+        db_url: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         std::fs::create_dir_all(data).unwrap();
         let log = data.with_extension("log");
         let mut cmd = Command::new(ting_bin());
@@ -72,6 +82,9 @@ impl Server {
             .env("TING_LOG_LEVEL", "debug")
             .args(["--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(data);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         if let Some(u) = db_url {
             cmd.args(["--database-url", u]);
         }
