@@ -80,6 +80,20 @@ fn certificate(master: &MasterKey, user: &str, device_id: &str, device: &Signing
     Entry::Device(DeviceCertificate::assemble(body, master_sig, device_sig).unwrap())
 }
 
+/// Publishes a master key declaration and the certificate of one device under it.
+async fn declare(
+    http: &reqwest::Client,
+    server: &Server,
+    (token, device_id, device): &(String, String, SigningKey),
+    master: &MasterKey,
+    kind: IdentityKind,
+) {
+    let statement = IdentityStatement::sign(master, kind, "alice", 1).unwrap();
+    publish(http, server, token, &Entry::Identity(statement)).await;
+    let cert = certificate(master, "alice", device_id, device);
+    publish(http, server, token, &cert).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn witness_cosigns_alerts_on_reset_and_refuses_a_rewritten_log() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,17 +106,10 @@ async fn witness_cosigns_alerts_on_reset_and_refuses_a_rewritten_log() {
     let http = reqwest::Client::new();
 
     // alice's first device declares her identity and certifies itself.
-    let (token, device_id, device) = login(&http, &server, "alice", 1).await;
+    let first = login(&http, &server, "alice", 1).await;
     let master = MasterKey::from_secret(&[7; 32]);
-    let genesis = IdentityStatement::sign(&master, IdentityKind::Genesis, "alice", 1).unwrap();
-    publish(&http, &server, &token, &Entry::Identity(genesis)).await;
-    publish(
-        &http,
-        &server,
-        &token,
-        &certificate(&master, "alice", &device_id, &device),
-    )
-    .await;
+    declare(&http, &server, &first, &master, IdentityKind::Genesis).await;
+    let device_id = first.1.clone();
 
     // The customer's witness, given the log key out of band.
     let key: serde_json::Value = http
@@ -143,17 +150,10 @@ async fn witness_cosigns_alerts_on_reset_and_refuses_a_rewritten_log() {
 
     // The operator resets alice's identity (a new master key of its own) and certifies a
     // device of its own: legal in the log, but the witness alerts on it.
-    let (evil_token, evil_device_id, evil_device) = login(&http, &server, "alice", 9).await;
+    let evil = login(&http, &server, "alice", 9).await;
     let evil_master = MasterKey::from_secret(&[66; 32]);
-    let reset = IdentityStatement::sign(&evil_master, IdentityKind::Reset, "alice", 2).unwrap();
-    publish(&http, &server, &evil_token, &Entry::Identity(reset)).await;
-    publish(
-        &http,
-        &server,
-        &evil_token,
-        &certificate(&evil_master, "alice", &evil_device_id, &evil_device),
-    )
-    .await;
+    declare(&http, &server, &evil, &evil_master, IdentityKind::Reset).await;
+    let evil_device = evil.2.clone();
     let report = run_round(&api, &mut witness, &state, now_unix())
         .await
         .unwrap();

@@ -189,3 +189,18 @@ pub fn kp(key: [u8; 32], now: i64, last_resort: bool) -> String {
 pub fn kp_with(s: Synthetic) -> String {
     b64(&key_package_message(&s))
 }
+
+/// The password every test account uses.
+pub const PW: &str = "correct horse battery staple";
+
+/// A logged-in device: its bearer token and device id.
+pub struct Dev {
+    pub token: String,
+    pub id: String,
+}
+
+/// Logs `user` in with the device key `[key; 32]`.
+pub async fn dev(h: &Harness, user: &str, key: u8) -> Dev {
+    let (token, id) = h.login(user, PW, [key; 32]).await;
+    Dev { token, id }
+}

@@ -7,20 +7,8 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Harness, b64};
+use common::{Dev, Harness, PW, b64, dev};
 use serde_json::{Value, json};
-
-const PW: &str = "correct horse battery staple";
-
-struct Dev {
-    token: String,
-    id: String,
-}
-
-async fn dev(h: &Harness, user: &str, key: u8) -> Dev {
-    let (token, id) = h.login(user, PW, [key; 32]).await;
-    Dev { token, id }
-}
 
 async fn setup() -> (Harness, Dev, Dev, Dev) {
     let h = Harness::new().await;

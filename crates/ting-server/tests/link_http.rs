@@ -7,23 +7,11 @@ mod common;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use common::{Harness, b64};
+use common::{Dev, Harness, PW, b64, dev};
 use serde_json::json;
 use ting_proto::ws::ServerEvent;
 use ting_proto::{DeviceId, UserId};
 use ting_server::hub::Delivery;
-
-const PW: &str = "correct horse battery staple";
-
-struct Dev {
-    token: String,
-    id: String,
-}
-
-async fn dev(h: &Harness, user: &str, key: u8) -> Dev {
-    let (token, id) = h.login(user, PW, [key; 32]).await;
-    Dev { token, id }
-}
 
 /// Alice's phone (existing), alice's laptop (new), bob's device.
 async fn setup() -> (Harness, Dev, Dev, Dev) {
