@@ -102,12 +102,13 @@ mod provider;
 pub mod safety_number;
 pub mod sframe;
 pub mod state;
+pub mod trust;
 
 pub use client::{Client, ClientConfig};
 pub use envelope::{Body, Envelope, FileRef, MessageId};
 pub use error::{Error, Fault, Result};
 pub use file::{EncryptedFileInfo, FileDecryptor, FileEncryptor, FileSecret};
-pub use identity::{DeviceKey, Member};
+pub use identity::{CREDENTIAL_TING_CERTIFICATE, DeviceKey, IdentityKey, Member};
 pub use mls::key_package::KeyPackageInfo;
 pub use mls::{
     CommitBundle, DeviceKeyChange, GroupId, Joined, MembershipChange, ProposalKind, Received,
@@ -117,3 +118,6 @@ pub use policy::{CipherSuite, CipherSuitePolicy};
 pub use safety_number::{SafetyNumber, UserFingerprint};
 pub use sframe::{DecryptedFrame, MediaEpoch, MediaKeys, SframeConfig};
 pub use state::StorageKey;
+pub use trust::link::{LinkPreview, device_fingerprint, rendezvous_of};
+pub use trust::{IdentityAlert, NewIdentity, Pin};
+pub use ting_trust;
