@@ -95,7 +95,9 @@ pub enum Error {
     /// A member's master identity key differs from the one pinned for that user (an identity
     /// reset, or a server presenting keys of its own). Adding that user's devices is refused
     /// until the change is acknowledged ([`crate::Client::acknowledge_identity_change`]).
-    #[error("{user_id}'s identity key changed: acknowledge the change before adding or messaging them")]
+    #[error(
+        "{user_id}'s identity key changed: acknowledge the change before adding or messaging them"
+    )]
     IdentityChanged {
         /// The user whose master key changed.
         user_id: String,

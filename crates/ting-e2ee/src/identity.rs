@@ -128,8 +128,8 @@ pub(crate) fn certificate_of(
             reason: "not a Ting device certificate",
         });
     }
-    let cert = DeviceCertificate::decode(credential.serialized_content())
-        .map_err(Error::from_trust)?;
+    let cert =
+        DeviceCertificate::decode(credential.serialized_content()).map_err(Error::from_trust)?;
     if cert.body.device_key != signature_key {
         return Err(Error::InvalidCredential {
             reason: "the certificate names another signature key than the leaf's",
@@ -140,24 +140,11 @@ pub(crate) fn certificate_of(
     })?;
     cert.verify_master().map_err(Error::from_trust)?;
     cert.verify_device_with(|scheme, msg, key, sig| {
-        MlsScheme::try_from(scheme.0).is_ok_and(|s| {
-            provider
-                .crypto()
-                .verify_signature(s, msg, key, sig)
-                .is_ok()
-        })
+        MlsScheme::try_from(scheme.0)
+            .is_ok_and(|s| provider.crypto().verify_signature(s, msg, key, sig).is_ok())
     })
     .map_err(Error::from_trust)?;
     Ok(cert)
-}
-
-/// The user id of a certified leaf (checks the certificate).
-pub(crate) fn user_id_of(
-    provider: &Provider,
-    credential: &Credential,
-    signature_key: &[u8],
-) -> Result<String> {
-    Ok(certificate_of(provider, credential, signature_key)?.body.user_id)
 }
 
 /// A [`Member`] from a certificate and leaf index.

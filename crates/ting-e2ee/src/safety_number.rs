@@ -206,9 +206,7 @@ mod tests {
     use super::*;
 
     fn key(b: u8) -> IdentityKey {
-        IdentityKey::from_master(
-            &ting_trust::MasterKey::from_secret(&[b; 32]).public(),
-        )
+        IdentityKey::from_master(&ting_trust::MasterKey::from_secret(&[b; 32]).public())
     }
 
     #[test]

@@ -22,10 +22,10 @@ use crate::error::{Error, Result};
 use ting_trust::DeviceCertificate;
 
 use crate::identity::{DeviceKey, Member, certificate_of, member_from_cert};
-use crate::provider::Provider;
 use crate::mls::group::{media_epoch_of, member_at, members_of};
 use crate::mls::key_package::validate_key_package;
 use crate::mls::{CommitBundle, DeviceKeyChange, GroupId, MembershipChange};
+use crate::provider::Provider;
 
 /// What to put into a commit.
 enum Change {
@@ -260,7 +260,8 @@ pub(crate) fn validate_staged_credentials(
     for update in staged.update_proposals() {
         if let Sender::Member(sender) = update.sender() {
             let leaf = update.update_proposal().leaf_node();
-            let cert = certificate_of(provider, leaf.credential(), leaf.signature_key().as_slice())?;
+            let cert =
+                certificate_of(provider, leaf.credential(), leaf.signature_key().as_slice())?;
             check_same_user(mls, *sender, &cert.body.user_id)?;
             certs.push(cert);
         }

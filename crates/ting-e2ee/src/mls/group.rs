@@ -1,15 +1,18 @@
 //! Group life cycle: create, join by welcome, inspect, send chat messages, delete.
 
 use openmls::prelude::{
-    CredentialType, Extension, Extensions, LeafNodeIndex, MlsGroup, RequiredCapabilitiesExtension, MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn,
-    PURE_CIPHERTEXT_WIRE_FORMAT_POLICY, SenderRatchetConfiguration, StagedWelcome, WelcomeError,
+    CredentialType, Extension, Extensions, LeafNodeIndex, MlsGroup, MlsGroupCreateConfig,
+    MlsGroupJoinConfig, MlsMessageBodyIn, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
+    RequiredCapabilitiesExtension, SenderRatchetConfiguration, StagedWelcome, WelcomeError,
 };
 use openmls_traits::OpenMlsProvider as _;
 
 use crate::client::{Client, ClientConfig, GroupEntry};
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
-use crate::identity::{CREDENTIAL_TING_CERTIFICATE, Member, certificate_of, member_from_cert, member_from_mls};
+use crate::identity::{
+    CREDENTIAL_TING_CERTIFICATE, Member, certificate_of, member_from_cert, member_from_mls,
+};
 use crate::mls::key_package::{WIRE_FORMAT_WELCOME, leaf_capabilities, peek_ciphersuite};
 use crate::mls::{GroupId, Joined, parse_mls_message};
 use crate::policy::CipherSuite;
@@ -165,9 +168,11 @@ impl Client {
         let mut trust = self.trust.clone();
         let mut alerts = Vec::new();
         for (_, cert) in &certs {
-            if cert.body.user_id == self.user_id && own_key.as_ref().is_some_and(|k| {
-                k.as_bytes() != cert.body.master_key.as_bytes()
-            }) {
+            if cert.body.user_id == self.user_id
+                && own_key
+                    .as_ref()
+                    .is_some_and(|k| k.as_bytes() != cert.body.master_key.as_bytes())
+            {
                 return Err(Error::InvalidCredential {
                     reason: "the group holds a device of this user not certified by this user's identity key",
                 });
@@ -221,7 +226,12 @@ impl Client {
         if let Some(user_id) = members_of(&entry.mls)?
             .into_iter()
             .map(|m| m.user_id)
-            .find(|u| self.trust.pins.get(u).is_some_and(crate::trust::Pin::blocks_sending))
+            .find(|u| {
+                self.trust
+                    .pins
+                    .get(u)
+                    .is_some_and(crate::trust::Pin::blocks_sending)
+            })
         {
             return Err(Error::IdentityChanged { user_id });
         }

@@ -78,8 +78,9 @@ impl Client {
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(app) => {
                 let sender = member_at(mls, sender_leaf)?;
-                let sender_cert = ting_trust::DeviceCertificate::decode(credential.serialized_content())
-                    .map_err(Error::from_trust)?;
+                let sender_cert =
+                    ting_trust::DeviceCertificate::decode(credential.serialized_content())
+                        .map_err(Error::from_trust)?;
                 if sender_cert.body.user_id != sender.user_id {
                     // The leaf changed hands since that past epoch.
                     return Err(Error::UnknownSender);
@@ -131,14 +132,18 @@ impl Client {
                 }))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let certs =
-                    validate_staged_credentials(&self.provider, mls, &staged, sender_leaf)?;
+                let certs = validate_staged_credentials(&self.provider, mls, &staged, sender_leaf)?;
                 // Trust decisions on a copy: a refused commit changes no pin.
-                let own_key = self.identity.master.as_ref().map(|m| {
-                    crate::identity::IdentityKey::from_master(&m.public())
-                }).or_else(|| self.identity.certificate.as_ref().map(|c| {
-                    crate::identity::IdentityKey::from_master(&c.body.master_key)
-                }));
+                let own_key =
+                    self.identity
+                        .master
+                        .as_ref()
+                        .map(|m| crate::identity::IdentityKey::from_master(&m.public()))
+                        .or_else(|| {
+                            self.identity.certificate.as_ref().map(|c| {
+                                crate::identity::IdentityKey::from_master(&c.body.master_key)
+                            })
+                        });
                 let mut trust = self.trust.clone();
                 let mut alerts = Vec::new();
                 for cert in &certs {

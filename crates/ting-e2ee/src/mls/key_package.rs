@@ -6,7 +6,8 @@
 //! reused when the server has run out of ordinary ones.
 
 use openmls::prelude::{
-    Capabilities, CredentialType, ExtensionType, KeyPackage, MlsMessageBodyIn, MlsMessageOut, ProtocolVersion,
+    Capabilities, CredentialType, ExtensionType, KeyPackage, MlsMessageBodyIn, MlsMessageOut,
+    ProtocolVersion,
 };
 use openmls_traits::OpenMlsProvider as _;
 use serde::{Deserialize, Serialize};

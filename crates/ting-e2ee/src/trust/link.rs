@@ -86,7 +86,10 @@ impl LinkRequest {
         w.into_bytes()
     }
 
-    fn decode(bytes: &[u8], verify: impl Fn(SignatureScheme, &[u8], &[u8], &[u8]) -> bool) -> Result<Self> {
+    fn decode(
+        bytes: &[u8],
+        verify: impl Fn(SignatureScheme, &[u8], &[u8], &[u8]) -> bool,
+    ) -> Result<Self> {
         let mut r = Reader::new(bytes, "link request");
         if r.u8()? != VERSION {
             return Err(r.malformed());
@@ -105,7 +108,14 @@ impl LinkRequest {
         let mut msg = LABEL_REQUEST.to_vec();
         msg.extend_from_slice(&req.tbs(&nonce));
         let ok = if req.device_scheme == SignatureScheme::ED25519 {
-            verify_ed25519(&req.device_key, LABEL_REQUEST, &req.tbs(&nonce), &sig, "link").is_ok()
+            verify_ed25519(
+                &req.device_key,
+                LABEL_REQUEST,
+                &req.tbs(&nonce),
+                &sig,
+                "link",
+            )
+            .is_ok()
         } else {
             verify(req.device_scheme, &msg, &req.device_key, &sig)
         };
@@ -224,7 +234,9 @@ impl Client {
             || rendezvous_id.contains('.')
             || rendezvous_id.chars().any(char::is_whitespace)
         {
-            return Err(Error::InvalidArgument("rendezvous id must be 1..=128 plain characters"));
+            return Err(Error::InvalidArgument(
+                "rendezvous id must be 1..=128 plain characters",
+            ));
         }
         pending.rendezvous_id = Some(rendezvous_id.to_ascii_lowercase());
         Ok(format!(
@@ -239,7 +251,12 @@ impl Client {
         device_fingerprint(&self.signer.to_public_vec())
     }
 
-    fn checked_request(&self, code: &str, request: &[u8], now_ms: u64) -> Result<(LinkRequest, [u8; COMMITMENT_LEN])> {
+    fn checked_request(
+        &self,
+        code: &str,
+        request: &[u8],
+        now_ms: u64,
+    ) -> Result<(LinkRequest, [u8; COMMITMENT_LEN])> {
         let (_, expected) = parse_code(code)?;
         if commitment(request) != expected {
             return Err(link_err(
@@ -304,7 +321,13 @@ impl Client {
         let ct = self
             .provider
             .crypto()
-            .hpke_seal(hpke(), &req.hpke_public, &info, rendezvous.as_bytes(), &plaintext)
+            .hpke_seal(
+                hpke(),
+                &req.hpke_public,
+                &info,
+                rendezvous.as_bytes(),
+                &plaintext,
+            )
             .map_err(|e| Error::internal("HPKE seal", format!("{e:?}")))?;
         let mut w = Writer::new();
         w.bytes(ct.kem_output.as_slice());
@@ -316,13 +339,14 @@ impl Client {
     /// and counter-signs the certificate. The one-time key is forgotten on success, so the
     /// same or another response cannot be opened again. Returns the certificate to publish.
     pub fn link_complete(&mut self, response: &[u8], now_ms: u64) -> Result<DeviceCertificate> {
-        let pending = self
-            .pending_link
-            .as_ref()
-            .ok_or(link_err("no link request is pending on this device (replayed response?)"))?;
+        let pending = self.pending_link.as_ref().ok_or(link_err(
+            "no link request is pending on this device (replayed response?)",
+        ))?;
         if now_ms >= pending.expires_at_ms {
             self.pending_link = None;
-            return Err(link_err("the link request expired before the response arrived"));
+            return Err(link_err(
+                "the link request expired before the response arrived",
+            ));
         }
         let rendezvous = pending
             .rendezvous_id
@@ -341,8 +365,16 @@ impl Client {
         let plaintext = Zeroizing::new(
             self.provider
                 .crypto()
-                .hpke_open(hpke(), &ct, &pending.hpke_private, &info, rendezvous.as_bytes())
-                .map_err(|_| link_err("the response cannot be opened with this device's one-time key"))?,
+                .hpke_open(
+                    hpke(),
+                    &ct,
+                    &pending.hpke_private,
+                    &info,
+                    rendezvous.as_bytes(),
+                )
+                .map_err(|_| {
+                    link_err("the response cannot be opened with this device's one-time key")
+                })?,
         );
         let mut r = Reader::new(&plaintext, "link response");
         if r.u8()? != VERSION {

@@ -142,8 +142,8 @@ impl TrustStore {
             Some(pin) if pin.identity_key == key => Ok(None),
             Some(pin) => {
                 let previous = pin.identity_key.clone();
-                let was_verified = pin.verified
-                    || pin.change.as_ref().is_some_and(|c| c.previous_verified);
+                let was_verified =
+                    pin.verified || pin.change.as_ref().is_some_and(|c| c.previous_verified);
                 *pin = Pin {
                     identity_key: key.clone(),
                     verified: false,
@@ -238,7 +238,9 @@ impl Client {
     /// Refused if this device already has an identity.
     pub fn create_identity(&mut self, device_id: &[u8], now_ms: u64) -> Result<NewIdentity> {
         if self.identity.master.is_some() || self.identity.certificate.is_some() {
-            return Err(Error::InvalidArgument("this device already has an identity"));
+            return Err(Error::InvalidArgument(
+                "this device already has an identity",
+            ));
         }
         self.new_identity(IdentityKind::Genesis, device_id, now_ms)
     }
@@ -337,7 +339,10 @@ impl Client {
         let trusted = if rev.user_id == self.user_id {
             self.identity_key()
         } else {
-            self.trust.pins.get(&rev.user_id).map(|p| p.identity_key.clone())
+            self.trust
+                .pins
+                .get(&rev.user_id)
+                .map(|p| p.identity_key.clone())
         };
         if trusted.as_ref() != Some(&signer) {
             return Err(Error::InvalidCredential {
@@ -370,7 +375,11 @@ impl Client {
     /// Marks `user_id`'s current identity key as verified (the safety numbers matched).
     /// `identity_key` must be the key the safety number was computed over.
     pub fn mark_verified(&mut self, user_id: &str, identity_key: &IdentityKey) -> Result<()> {
-        let pin = self.trust.pins.get_mut(user_id).ok_or(Error::UnknownMember)?;
+        let pin = self
+            .trust
+            .pins
+            .get_mut(user_id)
+            .ok_or(Error::UnknownMember)?;
         if pin.identity_key != *identity_key {
             return Err(Error::IdentityChanged {
                 user_id: user_id.to_owned(),

@@ -16,7 +16,10 @@ use crate::identity::IdentityKey;
 use crate::trust::{OwnIdentity, PendingChange, Pin, TrustStore};
 
 pub(crate) fn write(w: &mut Writer, identity: &OwnIdentity, trust: &TrustStore) {
-    let secret = identity.master.as_ref().map(|m| Zeroizing::new(m.secret_bytes()));
+    let secret = identity
+        .master
+        .as_ref()
+        .map(|m| Zeroizing::new(m.secret_bytes()));
     w.opt_bytes(secret.as_ref().map(|s| s.as_slice()));
     let cert = identity.certificate.as_ref().map(DeviceCertificate::encode);
     w.opt_bytes(cert.as_deref());
@@ -39,15 +42,15 @@ pub(crate) fn write(w: &mut Writer, identity: &OwnIdentity, trust: &TrustStore) 
 }
 
 fn identity_key(bytes: &[u8]) -> Result<IdentityKey> {
-    let key = ting_trust::MasterPublicKey::from_bytes(bytes).map_err(crate::error::Error::from_trust)?;
+    let key =
+        ting_trust::MasterPublicKey::from_bytes(bytes).map_err(crate::error::Error::from_trust)?;
     Ok(IdentityKey::from_master(&key))
 }
 
 pub(crate) fn read(r: &mut Reader<'_>) -> Result<(OwnIdentity, TrustStore)> {
     let master = match r.opt_bytes()? {
         Some(b) => {
-            let arr: Zeroizing<[u8; 32]> =
-                Zeroizing::new(b.try_into().map_err(|_| r.malformed())?);
+            let arr: Zeroizing<[u8; 32]> = Zeroizing::new(b.try_into().map_err(|_| r.malformed())?);
             Some(MasterKey::from_secret(&arr))
         }
         None => None,
