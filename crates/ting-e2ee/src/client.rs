@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use openmls::prelude::{BasicCredential, CredentialWithKey, MlsGroup, SignaturePublicKey};
+use openmls::prelude::MlsGroup;
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_traits::OpenMlsProvider as _;
 
@@ -12,6 +12,8 @@ use crate::mls::GroupId;
 use crate::policy::{CipherSuite, CipherSuitePolicy};
 use crate::provider::Provider;
 use crate::sframe::{MediaKeys, SframeConfig};
+use crate::trust::link::PendingLink;
+use crate::trust::{OwnIdentity, TrustStore};
 
 /// Tunables of a [`Client`]; persisted with its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,12 @@ pub struct Client {
     pub(crate) user_id: String,
     pub(crate) config: ClientConfig,
     pub(crate) groups: BTreeMap<GroupId, GroupEntry>,
+    /// The user's master key (if this device holds it) and this device's certificate.
+    pub(crate) identity: OwnIdentity,
+    /// Pins of other users' identity keys and revoked device keys.
+    pub(crate) trust: TrustStore,
+    /// A link request waiting for approval (memory only: its one-time key never persists).
+    pub(crate) pending_link: Option<PendingLink>,
 }
 
 impl std::fmt::Debug for Client {
@@ -74,7 +82,9 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// A new device for `user_id` with a fresh Ed25519 signature key.
+    /// A new device for `user_id` with a fresh Ed25519 signature key. It cannot publish key
+    /// packages or create groups until it is certified: by [`Client::create_identity`] on the
+    /// user's first device, or by linking from an existing device ([`Client::link_request`]).
     pub fn new(user_id: &str, config: ClientConfig) -> Result<Self> {
         validate_user_id(user_id)?;
         let suite = config.policy.preferred().to_openmls()?;
@@ -90,6 +100,9 @@ impl Client {
             user_id: user_id.to_owned(),
             config,
             groups: BTreeMap::new(),
+            identity: OwnIdentity::default(),
+            trust: TrustStore::default(),
+            pending_link: None,
         })
     }
 
@@ -121,13 +134,6 @@ impl Client {
     /// Whether the client is in group `group_id`.
     pub fn has_group(&self, group_id: &GroupId) -> bool {
         self.groups.contains_key(group_id)
-    }
-
-    pub(crate) fn credential_with_key(&self) -> CredentialWithKey {
-        CredentialWithKey {
-            credential: BasicCredential::new(self.user_id.as_bytes().to_vec()).into(),
-            signature_key: SignaturePublicKey::from(self.signer.to_public_vec()),
-        }
     }
 
     pub(crate) fn entry(&self, group_id: &GroupId) -> Result<&GroupEntry> {

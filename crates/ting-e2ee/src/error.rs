@@ -75,7 +75,8 @@ pub enum Error {
         /// The suites the local policy allows.
         allowed: Vec<u16>,
     },
-    /// A credential is not a basic credential carrying a UTF-8 user id, or a commit tried to
+    /// A credential is not a valid Ting device certificate (signed by the user's master key,
+    /// counter-signed by the device, for the leaf's own signature key), or a commit tried to
     /// change a member's user id.
     #[error("invalid credential: {reason}")]
     InvalidCredential {
@@ -90,6 +91,28 @@ pub enum Error {
         what: &'static str,
         /// The validation failure, as reported by the MLS library.
         detail: String,
+    },
+    /// A member's master identity key differs from the one pinned for that user (an identity
+    /// reset, or a server presenting keys of its own). Adding that user's devices is refused
+    /// until the change is acknowledged ([`crate::Client::acknowledge_identity_change`]).
+    #[error(
+        "{user_id}'s identity key changed: acknowledge the change before adding or messaging them"
+    )]
+    IdentityChanged {
+        /// The user whose master key changed.
+        user_id: String,
+    },
+    /// A device was certified by its user's master key and later revoked.
+    #[error("device of {user_id} was revoked by its owner")]
+    RevokedDevice {
+        /// The owner.
+        user_id: String,
+    },
+    /// A linking message was replayed, swapped, expired or does not match the code shown.
+    #[error("device linking refused: {reason}")]
+    Link {
+        /// Why.
+        reason: &'static str,
     },
     /// A file's plaintext does not match the size or SHA-256 announced in its `FileRef`, or its
     /// ciphertext stream ended early or has extra bytes.
@@ -137,6 +160,13 @@ pub enum Error {
     /// The state blob is not a Ting client state at all.
     #[error("not a ting-e2ee client state blob")]
     StateFormat,
+    /// This device has no certificate from its user's master key yet (link it from another
+    /// device, or create the user's identity on the first device).
+    #[error("this device is not certified by its user's identity key yet")]
+    NotCertified,
+    /// The operation needs the user's master identity key, which this device does not hold.
+    #[error("this device does not hold the user's master identity key")]
+    NoMasterKey,
     /// The file stream was used after it finished, or fed more data than announced.
     #[error("file stream misuse: {0}")]
     FileStream(&'static str),
@@ -161,6 +191,9 @@ impl Error {
             | Error::UnsupportedCiphersuite { .. }
             | Error::InvalidCredential { .. }
             | Error::Invalid { .. }
+            | Error::IdentityChanged { .. }
+            | Error::RevokedDevice { .. }
+            | Error::Link { .. }
             | Error::FileIntegrity { .. } => Fault::Peer,
             Error::UnknownGroup
             | Error::GroupExists
@@ -172,8 +205,26 @@ impl Error {
             | Error::StateDecryption
             | Error::StateVersion { .. }
             | Error::StateFormat
+            | Error::NotCertified
+            | Error::NoMasterKey
             | Error::FileStream(_) => Fault::Misuse,
             Error::Internal(_) => Fault::Internal,
+        }
+    }
+
+    pub(crate) fn from_trust(err: ting_trust::Error) -> Self {
+        match err {
+            ting_trust::Error::InvalidArgument(a) => Error::InvalidArgument(a),
+            ting_trust::Error::Malformed { .. } => Error::InvalidCredential {
+                reason: "malformed device certificate",
+            },
+            ting_trust::Error::BadSignature { .. } => Error::InvalidCredential {
+                reason: "device certificate signature does not verify",
+            },
+            other => Error::Invalid {
+                what: "identity statement",
+                detail: other.to_string(),
+            },
         }
     }
 

@@ -48,6 +48,10 @@
 //! # fn main() -> ting_e2ee::Result<()> {
 //! let mut alice = Client::new("alice", ClientConfig::default())?;
 //! let mut bob = Client::new("bob", ClientConfig::default())?;
+//! // Each user's first device creates the user's master identity key and certifies itself
+//! // (the statements go to the server's key log; later devices are linked, not created).
+//! alice.create_identity(b"alice-laptop", 0)?;
+//! bob.create_identity(b"bob-phone", 0)?;
 //!
 //! // Bob publishes key packages; Alice creates the room's group and adds him.
 //! let bob_kp = bob.key_packages(1)?.remove(0);
@@ -102,12 +106,13 @@ mod provider;
 pub mod safety_number;
 pub mod sframe;
 pub mod state;
+pub mod trust;
 
 pub use client::{Client, ClientConfig};
 pub use envelope::{Body, Envelope, FileRef, MessageId};
 pub use error::{Error, Fault, Result};
 pub use file::{EncryptedFileInfo, FileDecryptor, FileEncryptor, FileSecret};
-pub use identity::{DeviceKey, Member};
+pub use identity::{CREDENTIAL_TING_CERTIFICATE, DeviceKey, IdentityKey, Member};
 pub use mls::key_package::KeyPackageInfo;
 pub use mls::{
     CommitBundle, DeviceKeyChange, GroupId, Joined, MembershipChange, ProposalKind, Received,
@@ -117,3 +122,6 @@ pub use policy::{CipherSuite, CipherSuitePolicy};
 pub use safety_number::{SafetyNumber, UserFingerprint};
 pub use sframe::{DecryptedFrame, MediaEpoch, MediaKeys, SframeConfig};
 pub use state::StorageKey;
+pub use ting_trust;
+pub use trust::link::{LinkPreview, device_fingerprint, rendezvous_of};
+pub use trust::{IdentityAlert, NewIdentity, Pin};

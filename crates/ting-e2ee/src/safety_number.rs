@@ -1,8 +1,9 @@
 //! Safety numbers: what two users compare (read aloud or by QR code) to be sure no one —
 //! the server included — slipped an extra device into their conversation (R6).
 //!
-//! A user's fingerprint covers the user id and the **sorted set of all their device signature
-//! keys**, so it changes whenever a device is added or removed:
+//! A user's fingerprint covers the user id and their **master identity key** (normally one;
+//! a set while an identity change is in flight). Devices are vouched for by the master key, so
+//! linking or removing a device leaves the number unchanged; an identity reset changes it:
 //!
 //! ```text
 //! keys   = SHA-512(uint32(n) || for each key, ascending: uint16(len) || key)
@@ -20,11 +21,11 @@ use sha2::{Digest, Sha512};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::identity::{DeviceKey, validate_user_id};
+use crate::identity::{IdentityKey, validate_user_id};
 use crate::mls::GroupId;
 
 /// Fingerprint format version.
-pub const VERSION: u16 = 0;
+pub const VERSION: u16 = 1;
 const ITERATIONS: usize = 5200;
 const FP_LEN: usize = 30;
 
@@ -36,23 +37,23 @@ pub struct UserFingerprint {
 }
 
 impl UserFingerprint {
-    /// Computes the fingerprint of `user_id` with `device_keys` (order and duplicates do not
-    /// matter). At least one key is required.
-    pub fn new(user_id: &str, device_keys: &[DeviceKey]) -> Result<Self> {
+    /// Computes the fingerprint of `user_id` with their identity keys (order and duplicates
+    /// do not matter). At least one key is required.
+    pub fn new(user_id: &str, identity_keys: &[IdentityKey]) -> Result<Self> {
         validate_user_id(user_id)?;
-        if device_keys.is_empty() {
+        if identity_keys.is_empty() {
             return Err(Error::InvalidArgument(
-                "a fingerprint needs at least one device key",
+                "a fingerprint needs at least one identity key",
             ));
         }
-        let mut keys: Vec<&[u8]> = device_keys.iter().map(DeviceKey::as_bytes).collect();
+        let mut keys: Vec<&[u8]> = identity_keys.iter().map(IdentityKey::as_bytes).collect();
         keys.sort_unstable();
         keys.dedup();
         let mut h = Sha512::new();
         h.update((keys.len() as u32).to_be_bytes());
         for k in &keys {
             let len = u16::try_from(k.len())
-                .map_err(|_| Error::InvalidArgument("device key too long"))?;
+                .map_err(|_| Error::InvalidArgument("identity key too long"))?;
             h.update(len.to_be_bytes());
             h.update(k);
         }
@@ -175,13 +176,14 @@ impl SafetyNumber {
 }
 
 impl Client {
-    /// The fingerprint of `user_id` over the devices they have in group `group_id`.
+    /// The fingerprint of `user_id` over the identity keys that certified their devices in
+    /// group `group_id`.
     pub fn user_fingerprint(&self, group_id: &GroupId, user_id: &str) -> Result<UserFingerprint> {
-        let keys: Vec<DeviceKey> = self
+        let keys: Vec<IdentityKey> = self
             .members(group_id)?
             .into_iter()
             .filter(|m| m.user_id == user_id)
-            .map(|m| m.device_key)
+            .map(|m| m.identity_key)
             .collect();
         if keys.is_empty() {
             return Err(Error::UnknownMember);
@@ -189,8 +191,8 @@ impl Client {
         UserFingerprint::new(user_id, &keys)
     }
 
-    /// The safety number between this client's user and `other_user`, over the devices both
-    /// have in group `group_id`.
+    /// The safety number between this client's user and `other_user`, over the identity keys
+    /// of both in group `group_id`.
     pub fn safety_number(&self, group_id: &GroupId, other_user: &str) -> Result<SafetyNumber> {
         Ok(SafetyNumber::new(
             self.user_fingerprint(group_id, &self.user_id)?,
@@ -203,8 +205,8 @@ impl Client {
 mod tests {
     use super::*;
 
-    fn key(b: u8) -> DeviceKey {
-        DeviceKey::from_bytes(vec![b; 32])
+    fn key(b: u8) -> IdentityKey {
+        IdentityKey::from_master(&ting_trust::MasterKey::from_secret(&[b; 32]).public())
     }
 
     #[test]
@@ -228,7 +230,7 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_covers_the_device_set_not_its_order() {
+    fn fingerprint_covers_the_key_set_not_its_order() {
         let a = UserFingerprint::new("alice", &[key(1), key(2)]).unwrap();
         let b = UserFingerprint::new("alice", &[key(2), key(1), key(2)]).unwrap();
         assert_eq!(a, b);

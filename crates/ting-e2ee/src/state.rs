@@ -5,8 +5,10 @@
 //! blob      = magic "TINGE2EE" (8) || uint16 version = 1 || nonce (12) || ciphertext
 //! ciphertext = AES-256-GCM(storage_key, nonce, aad = magic || version, plaintext)
 //! plaintext = user_id, signature public key + scheme, config, groups (id + media key epochs
-//!             with their grace deadlines), and every key/value of the openmls storage
-//!             (key package secrets, group states, signature key pair)
+//!             with their grace deadlines), identity (master secret if held, own
+//!             certificate), pins of other users' identity keys, revoked device keys, and
+//!             every key/value of the openmls storage (key package secrets, group states,
+//!             signature key pair)
 //! ```
 //!
 //! The storage key is the caller's (32 bytes; e.g. from the platform keystore or a passphrase
@@ -39,7 +41,7 @@ use crate::sframe::{MediaKeys, SframeConfig};
 /// Blob magic.
 pub const MAGIC: &[u8; 8] = b"TINGE2EE";
 /// Format version this build writes and reads.
-pub const STATE_VERSION: u16 = 1;
+pub const STATE_VERSION: u16 = 2;
 const HEADER_LEN: usize = 8 + 2 + 12;
 
 /// A 32-byte AES-256-GCM key for the state blob, supplied by the embedder.
@@ -87,6 +89,7 @@ impl Client {
             w.bytes(id.as_bytes());
             entry.media.write_state(&mut w);
         }
+        crate::trust::state::write(&mut w, &self.identity, &self.trust);
         {
             let values = self
                 .provider
@@ -174,6 +177,7 @@ fn decode_plaintext(plaintext: &[u8]) -> Result<Client> {
         let media = MediaKeys::read_state(&mut r, 0)?;
         group_media.push((id, media));
     }
+    let (identity, trust) = crate::trust::state::read(&mut r)?;
     let n_values = r.count(2)?;
     let mut values = HashMap::with_capacity(n_values);
     for _ in 0..n_values {
@@ -204,6 +208,9 @@ fn decode_plaintext(plaintext: &[u8]) -> Result<Client> {
         user_id,
         config,
         groups,
+        identity,
+        trust,
+        pending_link: None,
     })
 }
 

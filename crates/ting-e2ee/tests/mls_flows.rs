@@ -338,6 +338,7 @@ fn unsupported_ciphersuite_is_refused() {
         ..ClientConfig::default()
     };
     let mut other = Client::new("pq-later", cfg.clone()).unwrap();
+    other.create_identity(b"other-device", 0).unwrap();
     let kp = other.key_packages(1).unwrap().remove(0);
 
     let mut alice = client("alice");
@@ -356,7 +357,9 @@ fn unsupported_ciphersuite_is_refused() {
 
     // A welcome into a ChaCha group is refused by a default client.
     let mut carol = Client::new("carol", cfg.clone()).unwrap();
+    carol.create_identity(b"carol-device", 0).unwrap();
     let mut dave = Client::new("dave", cfg).unwrap();
+    dave.create_identity(b"dave-device", 0).unwrap();
     carol.create_group(&gid).unwrap();
     let b = carol
         .add_members(&gid, &[dave.key_packages(1).unwrap().remove(0)])
@@ -420,8 +423,8 @@ fn key_packages_are_mls_messages_and_last_resort_is_reusable() {
 #[test]
 fn membership_changes_are_reported_and_remove_user_takes_all_devices() {
     let (gid, mut c) = group_of(2);
-    // Bob gets a second device; Alice adds both of Carol's... no: u1 adds a second device of u1.
-    let mut second = client("u1");
+    // u1 links a second device (certified by u1's master key) and adds it.
+    let mut second = linked_device(&c[1], "u1-second");
     let kp = second.key_packages(1).unwrap().remove(0);
     let before = c[0].safety_number(&gid, "u1").unwrap();
     let add = c[1].add_members(&gid, &[kp]).unwrap();
@@ -439,9 +442,9 @@ fn membership_changes_are_reported_and_remove_user_takes_all_devices() {
         second.own_leaf_index(&gid).unwrap(),
         commit.change.added[0].leaf_index
     );
-    // The safety number changed with the new device.
+    // The safety number covers identity keys, not devices: a linked device leaves it as is.
     let after = c[0].safety_number(&gid, "u1").unwrap();
-    assert!(!before.matches(&after));
+    assert!(before.matches(&after));
     let on_second = second.safety_number(&gid, "u0").unwrap();
     assert!(after.matches(&on_second));
 
@@ -601,7 +604,9 @@ fn past_epoch_messages_only_when_configured() {
         ..ClientConfig::default()
     };
     let mut alice = Client::new("alice", cfg.clone()).unwrap();
+    alice.create_identity(b"alice-device", 0).unwrap();
     let mut bob = Client::new("bob", cfg).unwrap();
+    bob.create_identity(b"bob-device", 0).unwrap();
     alice.create_group(&gid).unwrap();
     let b = alice
         .add_members(&gid, &[bob.key_packages(1).unwrap().remove(0)])

@@ -19,10 +19,13 @@ use openmls_traits::OpenMlsProvider as _;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::identity::{DeviceKey, Member, user_id_of};
+use ting_trust::DeviceCertificate;
+
+use crate::identity::{DeviceKey, Member, certificate_of, member_from_cert};
 use crate::mls::group::{media_epoch_of, member_at, members_of};
 use crate::mls::key_package::validate_key_package;
 use crate::mls::{CommitBundle, DeviceKeyChange, GroupId, MembershipChange};
+use crate::provider::Provider;
 
 /// What to put into a commit.
 enum Change {
@@ -49,6 +52,13 @@ impl Client {
             .iter()
             .map(|kp| {
                 let kp = validate_key_package(&self.provider, &self.config.policy, kp.as_ref())?;
+                let cert = certificate_of(
+                    &self.provider,
+                    kp.leaf_node().credential(),
+                    kp.leaf_node().signature_key().as_slice(),
+                )?;
+                self.trust
+                    .check_add(&self.user_id, self.identity_key().as_ref(), &cert)?;
                 if kp.ciphersuite() != group_suite {
                     return Err(Error::UnsupportedCiphersuite {
                         suite: u16::from(kp.ciphersuite()),
@@ -145,6 +155,17 @@ impl Client {
         let staged = entry.mls.pending_commit().ok_or(Error::NoPendingCommit)?;
         let own = entry.mls.own_leaf_index();
         let change = preview_change(&entry.mls, staged, own)?;
+        for add in staged.add_proposals() {
+            if let Ok(cert) = DeviceCertificate::decode(
+                add.add_proposal()
+                    .key_package()
+                    .leaf_node()
+                    .credential()
+                    .serialized_content(),
+            ) {
+                self.trust.pin_added(&self.user_id, &cert);
+            }
+        }
         entry
             .mls
             .merge_pending_commit(&self.provider)
@@ -216,38 +237,53 @@ impl Client {
     }
 }
 
-/// Checks the credentials a staged commit introduces (R6): added devices must carry a valid
-/// Ting credential, and an updated leaf must keep its user id.
+/// Checks the credentials a staged commit introduces (R6) before it is merged: every added
+/// leaf and every updated leaf (update proposals and the committer's path) must carry a valid
+/// device certificate for its own key (openmls's `credentials_to_verify` set); an updated leaf
+/// must keep its user id; revoked devices are refused. Returns the certificates of the added
+/// and updated leaves, for the trust store.
 pub(crate) fn validate_staged_credentials(
+    provider: &Provider,
     mls: &MlsGroup,
     staged: &StagedCommit,
     committer: LeafNodeIndex,
-) -> Result<()> {
+) -> Result<Vec<DeviceCertificate>> {
+    let mut certs = Vec::new();
     for add in staged.add_proposals() {
-        user_id_of(add.add_proposal().key_package().leaf_node().credential())?;
+        let leaf = add.add_proposal().key_package().leaf_node();
+        certs.push(certificate_of(
+            provider,
+            leaf.credential(),
+            leaf.signature_key().as_slice(),
+        )?);
     }
     for update in staged.update_proposals() {
-        if let Sender::Member(leaf) = update.sender() {
-            check_same_user(
-                mls,
-                *leaf,
-                update.update_proposal().leaf_node().credential(),
-            )?;
+        if let Sender::Member(sender) = update.sender() {
+            let leaf = update.update_proposal().leaf_node();
+            let cert =
+                certificate_of(provider, leaf.credential(), leaf.signature_key().as_slice())?;
+            check_same_user(mls, *sender, &cert.body.user_id)?;
+            certs.push(cert);
         }
     }
-    if let Some(leaf_node) = staged.update_path_leaf_node() {
-        check_same_user(mls, committer, leaf_node.credential())?;
+    if let Some(leaf) = staged.update_path_leaf_node() {
+        let cert = certificate_of(provider, leaf.credential(), leaf.signature_key().as_slice())?;
+        check_same_user(mls, committer, &cert.body.user_id)?;
+        certs.push(cert);
     }
-    Ok(())
+    // Nothing openmls asks to verify may escape the checks above.
+    let checked = certs.len();
+    if staged.credentials_to_verify().count() > checked {
+        return Err(Error::InvalidCredential {
+            reason: "the commit carries a credential outside the checked leaves",
+        });
+    }
+    Ok(certs)
 }
 
-pub(crate) fn check_same_user(
-    mls: &MlsGroup,
-    leaf: LeafNodeIndex,
-    credential: &openmls::prelude::Credential,
-) -> Result<()> {
+pub(crate) fn check_same_user(mls: &MlsGroup, leaf: LeafNodeIndex, user_id: &str) -> Result<()> {
     let before = member_at(mls, leaf)?;
-    if user_id_of(credential)? != before.user_id {
+    if user_id != before.user_id {
         return Err(Error::InvalidCredential {
             reason: "a leaf update tried to change the member's user id",
         });
@@ -281,11 +317,9 @@ pub(crate) fn preview_change(
             next_free += 1;
         }
         occupied.insert(next_free);
-        change.added.push(Member {
-            leaf_index: next_free,
-            user_id: user_id_of(leaf_node.credential())?,
-            device_key: DeviceKey::from_bytes(leaf_node.signature_key().as_slice().to_vec()),
-        });
+        let cert = DeviceCertificate::decode(leaf_node.credential().serialized_content())
+            .map_err(Error::from_trust)?;
+        change.added.push(member_from_cert(next_free, &cert));
     }
 
     let mut key_change = |leaf: LeafNodeIndex, new_key: &[u8]| {

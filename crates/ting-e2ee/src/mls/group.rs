@@ -1,15 +1,18 @@
 //! Group life cycle: create, join by welcome, inspect, send chat messages, delete.
 
 use openmls::prelude::{
-    LeafNodeIndex, MlsGroup, MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn,
-    PURE_CIPHERTEXT_WIRE_FORMAT_POLICY, SenderRatchetConfiguration, StagedWelcome, WelcomeError,
+    CredentialType, Extension, Extensions, LeafNodeIndex, MlsGroup, MlsGroupCreateConfig,
+    MlsGroupJoinConfig, MlsMessageBodyIn, PURE_CIPHERTEXT_WIRE_FORMAT_POLICY,
+    RequiredCapabilitiesExtension, SenderRatchetConfiguration, StagedWelcome, WelcomeError,
 };
 use openmls_traits::OpenMlsProvider as _;
 
 use crate::client::{Client, ClientConfig, GroupEntry};
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
-use crate::identity::{Member, member_from_mls};
+use crate::identity::{
+    CREDENTIAL_TING_CERTIFICATE, Member, certificate_of, member_from_cert, member_from_mls,
+};
 use crate::mls::key_package::{WIRE_FORMAT_WELCOME, leaf_capabilities, peek_ciphersuite};
 use crate::mls::{GroupId, Joined, parse_mls_message};
 use crate::policy::CipherSuite;
@@ -34,6 +37,17 @@ pub(crate) fn create_config(
             config.maximum_forward_distance,
         ))
         .capabilities(leaf_capabilities())
+        // Every leaf must carry a Ting certificate: required of all members.
+        .with_group_context_extensions(
+            Extensions::single(Extension::RequiredCapabilities(
+                RequiredCapabilitiesExtension::new(
+                    &[],
+                    &[],
+                    &[CredentialType::Other(CREDENTIAL_TING_CERTIFICATE)],
+                ),
+            ))
+            .map_err(|e| Error::internal("group context extensions", e))?,
+        )
         .build())
 }
 
@@ -50,7 +64,7 @@ pub(crate) fn join_config(config: &ClientConfig) -> MlsGroupJoinConfig {
         .build()
 }
 
-/// All members of an MLS group, refusing any whose credential is not a valid Ting credential.
+/// All members of an MLS group (their certificates were verified when they entered).
 pub(crate) fn members_of(mls: &MlsGroup) -> Result<Vec<Member>> {
     mls.members().map(|m| member_from_mls(&m)).collect()
 }
@@ -95,7 +109,7 @@ impl Client {
             &self.signer,
             &config,
             group_id.to_openmls(),
-            self.credential_with_key(),
+            self.credential_with_key()?,
         )
         .map_err(|e| Error::internal("group creation", e))?;
         let mut media = MediaKeys::new(self.config.sframe.clone(), self.media_session_seed()?)?;
@@ -106,8 +120,10 @@ impl Client {
     }
 
     /// Joins a group from a welcome (`MLSMessage`, with the ratchet-tree extension). Refuses a
-    /// cipher suite outside the policy, members with invalid credentials, and a group that
-    /// already exists locally.
+    /// cipher suite outside the policy, any leaf without a valid device certificate (or with a
+    /// revoked one), a device of this user not certified by this user's master key, and a
+    /// group that already exists locally. Identity changes of other members are reported in
+    /// [`Joined::alerts`].
     pub fn join(&mut self, welcome: &[u8]) -> Result<Joined> {
         const WHAT: &str = "welcome";
         if let Some(suite) = peek_ciphersuite(welcome, WIRE_FORMAT_WELCOME) {
@@ -139,10 +155,36 @@ impl Client {
         if self.groups.contains_key(&group_id) {
             return Err(Error::GroupExists);
         }
-        let members = staged
+        // Every leaf of the tree: a valid certificate for its own key (R6), checked before any
+        // pin changes so a refused welcome changes nothing.
+        let certs = staged
             .members()
-            .map(|m| member_from_mls(&m))
+            .map(|m| {
+                certificate_of(&self.provider, &m.credential, &m.signature_key)
+                    .map(|c| (m.index.u32(), c))
+            })
             .collect::<Result<Vec<_>>>()?;
+        let own_key = self.identity_key();
+        let mut trust = self.trust.clone();
+        let mut alerts = Vec::new();
+        for (_, cert) in &certs {
+            if cert.body.user_id == self.user_id
+                && own_key
+                    .as_ref()
+                    .is_some_and(|k| k.as_bytes() != cert.body.master_key.as_bytes())
+            {
+                return Err(Error::InvalidCredential {
+                    reason: "the group holds a device of this user not certified by this user's identity key",
+                });
+            }
+            if let Some(alert) = trust.observe(&self.user_id, own_key.as_ref(), cert)? {
+                alerts.push(alert);
+            }
+        }
+        let members: Vec<Member> = certs
+            .iter()
+            .map(|(leaf, cert)| member_from_cert(*leaf, cert))
+            .collect();
         let sender_index = staged.welcome_sender_index();
         let added_by = members
             .iter()
@@ -160,11 +202,13 @@ impl Client {
         let epoch = mls.epoch().as_u64();
         self.groups
             .insert(group_id.clone(), GroupEntry { mls, media });
+        self.trust = trust;
         Ok(Joined {
             group_id,
             epoch,
             added_by,
             members,
+            alerts,
         })
     }
 
@@ -178,6 +222,18 @@ impl Client {
         }
         if entry.mls.pending_commit().is_some() {
             return Err(Error::PendingCommit);
+        }
+        if let Some(user_id) = members_of(&entry.mls)?
+            .into_iter()
+            .map(|m| m.user_id)
+            .find(|u| {
+                self.trust
+                    .pins
+                    .get(u)
+                    .is_some_and(crate::trust::Pin::blocks_sending)
+            })
+        {
+            return Err(Error::IdentityChanged { user_id });
         }
         let msg = entry
             .mls

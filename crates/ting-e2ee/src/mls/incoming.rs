@@ -6,7 +6,7 @@ use openmls_traits::OpenMlsProvider as _;
 use crate::client::Client;
 use crate::envelope::Envelope;
 use crate::error::{Error, Result};
-use crate::identity::{DeviceKey, Member, user_id_of};
+use crate::identity::{certificate_of, member_from_cert};
 use crate::mls::commit::{check_same_user, preview_change, validate_staged_credentials};
 use crate::mls::group::{media_epoch_of, member_at};
 use crate::mls::{
@@ -78,7 +78,10 @@ impl Client {
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(app) => {
                 let sender = member_at(mls, sender_leaf)?;
-                if user_id_of(&credential)? != sender.user_id {
+                let sender_cert =
+                    ting_trust::DeviceCertificate::decode(credential.serialized_content())
+                        .map_err(Error::from_trust)?;
+                if sender_cert.body.user_id != sender.user_id {
                     // The leaf changed hands since that past epoch.
                     return Err(Error::UnknownSender);
                 }
@@ -98,18 +101,23 @@ impl Client {
                     },
                     Proposal::Add(add) => {
                         let leaf_node = add.key_package().leaf_node();
+                        let cert = certificate_of(
+                            &self.provider,
+                            leaf_node.credential(),
+                            leaf_node.signature_key().as_slice(),
+                        )?;
                         ProposalKind::Add {
-                            member: Member {
-                                leaf_index: u32::MAX,
-                                user_id: user_id_of(leaf_node.credential())?,
-                                device_key: DeviceKey::from_bytes(
-                                    leaf_node.signature_key().as_slice().to_vec(),
-                                ),
-                            },
+                            member: member_from_cert(u32::MAX, &cert),
                         }
                     }
                     Proposal::Update(update) => {
-                        check_same_user(mls, sender_leaf, update.leaf_node().credential())?;
+                        let leaf_node = update.leaf_node();
+                        let cert = certificate_of(
+                            &self.provider,
+                            leaf_node.credential(),
+                            leaf_node.signature_key().as_slice(),
+                        )?;
+                        check_same_user(mls, sender_leaf, &cert.body.user_id)?;
                         ProposalKind::Update
                     }
                     _ => ProposalKind::Other,
@@ -124,12 +132,31 @@ impl Client {
                 }))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                validate_staged_credentials(mls, &staged, sender_leaf)?;
+                let certs = validate_staged_credentials(&self.provider, mls, &staged, sender_leaf)?;
+                // Trust decisions on a copy: a refused commit changes no pin.
+                let own_key =
+                    self.identity
+                        .master
+                        .as_ref()
+                        .map(|m| crate::identity::IdentityKey::from_master(&m.public()))
+                        .or_else(|| {
+                            self.identity.certificate.as_ref().map(|c| {
+                                crate::identity::IdentityKey::from_master(&c.body.master_key)
+                            })
+                        });
+                let mut trust = self.trust.clone();
+                let mut alerts = Vec::new();
+                for cert in &certs {
+                    if let Some(alert) = trust.observe(&self.user_id, own_key.as_ref(), cert)? {
+                        alerts.push(alert);
+                    }
+                }
                 let committer = member_at(mls, sender_leaf)?;
                 let change = preview_change(mls, &staged, sender_leaf)?;
                 let removed_self = staged.self_removed();
                 mls.merge_staged_commit(&self.provider, *staged)
                     .map_err(|e| Error::internal("merge commit", e))?;
+                self.trust = trust;
                 let new_epoch = mls.epoch().as_u64();
                 if removed_self {
                     // Nothing can be done with the group any more: forget its secrets.
@@ -146,6 +173,7 @@ impl Client {
                     committer,
                     change,
                     removed_self,
+                    alerts,
                 }))
             }
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => Err(Error::Invalid {

@@ -6,14 +6,15 @@
 //! reused when the server has run out of ordinary ones.
 
 use openmls::prelude::{
-    Capabilities, ExtensionType, KeyPackage, MlsMessageBodyIn, MlsMessageOut, ProtocolVersion,
+    Capabilities, CredentialType, ExtensionType, KeyPackage, MlsMessageBodyIn, MlsMessageOut,
+    ProtocolVersion,
 };
 use openmls_traits::OpenMlsProvider as _;
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::identity::{DeviceKey, user_id_of};
+use crate::identity::{CREDENTIAL_TING_CERTIFICATE, DeviceKey, IdentityKey, certificate_of};
 use crate::mls::parse_mls_message;
 use crate::policy::{CipherSuite, CipherSuitePolicy};
 use crate::provider::Provider;
@@ -34,11 +35,22 @@ pub struct KeyPackageInfo {
     pub last_resort: bool,
     /// Its `KeyPackageRef` (RFC 9420 §5.2): a stable hash to refer to it.
     pub reference: Vec<u8>,
+    /// The device id its certificate names.
+    pub device_id: String,
+    /// The master identity key that certified the device.
+    pub identity_key: IdentityKey,
 }
 
-/// Capabilities every Ting leaf advertises: the defaults plus `last_resort`.
+/// Capabilities every Ting leaf advertises: the defaults plus `last_resort`, and the Ting
+/// certificate as its only credential type.
 pub(crate) fn leaf_capabilities() -> Capabilities {
-    Capabilities::new(None, None, Some(&[ExtensionType::LastResort]), None, None)
+    Capabilities::new(
+        None,
+        None,
+        Some(&[ExtensionType::LastResort]),
+        None,
+        Some(&[CredentialType::Other(CREDENTIAL_TING_CERTIFICATE)]),
+    )
 }
 
 impl Client {
@@ -69,7 +81,7 @@ impl Client {
                 suite,
                 &self.provider,
                 &self.signer,
-                self.credential_with_key(),
+                self.credential_with_key()?,
             )
             .map_err(|e| Error::internal("key package", e))?;
         MlsMessageOut::from(bundle.key_package().clone())
@@ -78,11 +90,20 @@ impl Client {
     }
 
     /// Validates a key package (structure, cipher suite allowed by this client's policy,
-    /// signatures, lifetime, basic credential with a UTF-8 user id) and describes it. Call this
-    /// before adding a device, to check its user id and device key against the directory.
+    /// signatures, lifetime, and a valid device certificate for its leaf key) and describes
+    /// it. It also applies this device's trust: a device of this user must be certified by
+    /// this user's own master key, another user's by the pinned key ([`Error::IdentityChanged`]
+    /// otherwise), and revoked devices are refused.
     pub fn inspect_key_package(&self, bytes: &[u8]) -> Result<KeyPackageInfo> {
         let kp = validate_key_package(&self.provider, &self.config.policy, bytes)?;
-        describe(&self.provider, &kp)
+        let cert = certificate_of(
+            &self.provider,
+            kp.leaf_node().credential(),
+            kp.leaf_node().signature_key().as_slice(),
+        )?;
+        self.trust
+            .check_add(&self.user_id, self.identity_key().as_ref(), &cert)?;
+        describe(&self.provider, &kp, &cert)
     }
 }
 
@@ -132,17 +153,27 @@ pub(crate) fn validate_key_package(
             detail: e.to_string(),
         })?;
     policy.check(CipherSuite::from_openmls(kp.ciphersuite()))?;
-    user_id_of(kp.leaf_node().credential())?;
+    certificate_of(
+        provider,
+        kp.leaf_node().credential(),
+        kp.leaf_node().signature_key().as_slice(),
+    )?;
     Ok(kp)
 }
 
-fn describe(provider: &Provider, kp: &KeyPackage) -> Result<KeyPackageInfo> {
+fn describe(
+    provider: &Provider,
+    kp: &KeyPackage,
+    cert: &ting_trust::DeviceCertificate,
+) -> Result<KeyPackageInfo> {
     let reference = kp
         .hash_ref(provider.crypto())
         .map_err(|e| Error::internal("key package ref", e))?;
     Ok(KeyPackageInfo {
-        user_id: user_id_of(kp.leaf_node().credential())?,
+        user_id: cert.body.user_id.clone(),
         device_key: DeviceKey::from_bytes(kp.leaf_node().signature_key().as_slice().to_vec()),
+        device_id: String::from_utf8_lossy(&cert.body.device_id).into_owned(),
+        identity_key: IdentityKey::from_master(&cert.body.master_key),
         ciphersuite: CipherSuite::from_openmls(kp.ciphersuite()),
         last_resort: kp.last_resort(),
         reference: reference.as_slice().to_vec(),

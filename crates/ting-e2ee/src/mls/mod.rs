@@ -115,6 +115,8 @@ pub struct Joined {
     pub added_by: Member,
     /// All members, ourselves included.
     pub members: Vec<Member>,
+    /// Identity changes seen among the members (to show to the user).
+    pub alerts: Vec<crate::trust::IdentityAlert>,
 }
 
 /// A decrypted chat message.
@@ -143,6 +145,8 @@ pub struct ReceivedCommit {
     pub change: MembershipChange,
     /// `true` if this commit removed the local client: the group is gone from the client.
     pub removed_self: bool,
+    /// Identity changes the commit brought (to show to the user).
+    pub alerts: Vec<crate::trust::IdentityAlert>,
 }
 
 /// What a proposal asks for.

@@ -8,7 +8,8 @@ fn key() -> StorageKey {
 
 #[test]
 fn empty_client_round_trips() {
-    let c = Client::new("alice", ClientConfig::default()).unwrap();
+    let mut c = Client::new("alice", ClientConfig::default()).unwrap();
+    c.create_identity(b"c-device", 0).unwrap();
     let blob = c.save(&key()).unwrap();
     assert_eq!(&blob[..8], MAGIC);
     let back = Client::load(&blob, &key()).unwrap();
@@ -19,7 +20,8 @@ fn empty_client_round_trips() {
 
 #[test]
 fn wrong_key_corruption_truncation_and_version_are_reported() {
-    let c = Client::new("alice", ClientConfig::default()).unwrap();
+    let mut c = Client::new("alice", ClientConfig::default()).unwrap();
+    c.create_identity(b"c-device", 0).unwrap();
     let blob = c.save(&key()).unwrap();
     assert!(matches!(
         Client::load(&blob, &StorageKey::new([4; 32])),
@@ -46,12 +48,12 @@ fn wrong_key_corruption_truncation_and_version_are_reported() {
     ));
     assert!(matches!(Client::load(&[], &key()), Err(Error::StateFormat)));
     let mut future = blob.clone();
-    future[9] = 2;
+    future[9] = 3;
     assert!(matches!(
         Client::load(&future, &key()),
         Err(Error::StateVersion {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         })
     ));
     // The version is authenticated too: patching it back after a change is not possible
@@ -62,7 +64,9 @@ fn wrong_key_corruption_truncation_and_version_are_reported() {
 #[test]
 fn groups_survive_a_restart() {
     let mut alice = Client::new("alice", ClientConfig::default()).unwrap();
+    alice.create_identity(b"alice-device", 0).unwrap();
     let mut bob = Client::new("bob", ClientConfig::default()).unwrap();
+    bob.create_identity(b"bob-device", 0).unwrap();
     let gid = GroupId::new(*b"g").unwrap();
     alice.create_group(&gid).unwrap();
     let kp = bob.key_packages(3).unwrap().remove(0);
@@ -152,6 +156,7 @@ proptest! {
             ..ClientConfig::default()
         };
         let mut c = Client::new(&user, config.clone()).unwrap();
+        c.create_identity(b"c-device", 0).unwrap();
         c.create_group(&GroupId::new(user.as_bytes()).unwrap()).unwrap();
         let back = Client::load(&c.save(&key()).unwrap(), &key()).unwrap();
         prop_assert_eq!(back.user_id(), user.as_str());

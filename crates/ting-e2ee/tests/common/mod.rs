@@ -6,7 +6,22 @@
 use ting_e2ee::{Client, ClientConfig, CommitBundle, Envelope, GroupId, Received};
 
 pub fn client(user: &str) -> Client {
-    Client::new(user, ClientConfig::default()).expect("client")
+    let mut c = Client::new(user, ClientConfig::default()).expect("client");
+    c.create_identity(format!("{user}-device").as_bytes(), 0)
+        .expect("identity");
+    c
+}
+
+/// A new device of `existing`'s user, linked (certified) by `existing`.
+pub fn linked_device(existing: &Client, device_id: &str) -> Client {
+    let mut c = Client::new(existing.user_id(), ClientConfig::default()).expect("client");
+    let request = c
+        .link_request(device_id.as_bytes(), 1, 60_000)
+        .expect("request");
+    let code = c.link_code("rendezvous").expect("code");
+    let response = existing.link_approve(&code, &request, 2).expect("approve");
+    c.link_complete(&response, 3).expect("complete");
+    c
 }
 
 pub fn group_id() -> GroupId {

@@ -1,0 +1,214 @@
+//! The test plays the operator: it registers devices of its own, resets identities and
+//! replays revocations; clients must refuse or warn.
+
+use crate::{Client, ClientConfig, Error, GroupId, IdentityAlert, Received};
+
+fn first_device(user: &str, device: &str) -> Client {
+    let mut c = Client::new(user, ClientConfig::default()).unwrap();
+    c.create_identity(device.as_bytes(), 0).unwrap();
+    c
+}
+
+fn room() -> GroupId {
+    GroupId::new(*b"room").unwrap()
+}
+
+/// alice and bob in one group, created by alice.
+fn pair() -> (Client, Client) {
+    let mut alice = first_device("alice", "a1");
+    let mut bob = first_device("bob", "b1");
+    alice.create_group(&room()).unwrap();
+    let kp = bob.key_packages(1).unwrap().remove(0);
+    let bundle = alice.add_members(&room(), &[kp]).unwrap();
+    alice.merge_pending_commit(&room(), 0).unwrap();
+    bob.join(bundle.welcome.as_deref().unwrap()).unwrap();
+    (alice, bob)
+}
+
+#[test]
+fn an_uncertified_device_publishes_nothing() {
+    let mut c = Client::new("alice", ClientConfig::default()).unwrap();
+    assert!(matches!(c.key_packages(1), Err(Error::NotCertified)));
+    assert!(matches!(c.create_group(&room()), Err(Error::NotCertified)));
+}
+
+#[test]
+fn a_device_the_operator_registers_for_alice_is_refused_by_everyone() {
+    let (mut alice, mut bob) = pair();
+    // The operator logs in as alice from a device of its own. It cannot get a certificate
+    // from alice's master key, so it makes up an identity of its own.
+    let mut operator = first_device("alice", "evil");
+    let kp = operator.key_packages(1).unwrap().remove(0);
+    // alice's own device does not add it to her room ...
+    assert!(matches!(
+        alice.add_members(&room(), std::slice::from_ref(&kp)),
+        Err(Error::IdentityChanged { ref user_id }) if user_id == "alice"
+    ));
+    // ... and bob, who pinned alice's key when he joined, does not either.
+    assert!(matches!(
+        bob.inspect_key_package(&kp),
+        Err(Error::IdentityChanged { .. })
+    ));
+    assert!(bob.add_members(&room(), &[kp]).is_err());
+}
+
+#[test]
+fn a_key_package_whose_certificate_names_another_key_is_refused() {
+    use openmls::prelude::{
+        Ciphersuite, Credential, CredentialType, CredentialWithKey, KeyPackage, MlsMessageOut,
+    };
+    use openmls_basic_credential::SignatureKeyPair;
+    let (alice, bob) = pair();
+    // The operator copies alice's real certificate into a key package signed by its own key.
+    let provider = openmls_rust_crypto::OpenMlsRustCrypto::default();
+    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+    let signer = SignatureKeyPair::new(suite.signature_algorithm()).unwrap();
+    let cred = CredentialWithKey {
+        credential: Credential::new(
+            CredentialType::Other(crate::CREDENTIAL_TING_CERTIFICATE),
+            alice.certificate().unwrap().encode(),
+        ),
+        signature_key: signer.to_public_vec().into(),
+    };
+    let kp = KeyPackage::builder()
+        .leaf_node_capabilities(crate::mls::key_package::leaf_capabilities())
+        .build(suite, &provider, &signer, cred)
+        .unwrap();
+    let bytes = MlsMessageOut::from(kp.key_package().clone())
+        .to_bytes()
+        .unwrap();
+    assert!(matches!(
+        bob.inspect_key_package(&bytes),
+        Err(Error::InvalidCredential { .. })
+    ));
+}
+
+#[test]
+fn a_reset_identity_warns_contacts_and_blocks_those_who_verified() {
+    let (mut alice, mut bob) = pair();
+    let mut carol = first_device("carol", "c1");
+    // carol joins; bob verifies alice's identity key (safety numbers compared).
+    let kp = carol.key_packages(1).unwrap().remove(0);
+    let bundle = alice.add_members(&room(), &[kp]).unwrap();
+    alice.merge_pending_commit(&room(), 0).unwrap();
+    bob.handle_message(&room(), &bundle.commit, 0).unwrap();
+    carol.join(bundle.welcome.as_deref().unwrap()).unwrap();
+    let alice_key = alice.identity_key().unwrap();
+    bob.mark_verified("alice", &alice_key).unwrap();
+
+    // alice loses everything and starts over (or the operator claims she did).
+    let mut alice2 = Client::new("alice", ClientConfig::default()).unwrap();
+    let reset = alice2.reset_identity(b"a2", 1).unwrap();
+    assert_eq!(reset.statement.kind, ting_trust::IdentityKind::Reset);
+    let kp = alice2.key_packages(1).unwrap().remove(0);
+
+    // Nobody re-adds her automatically: carol must acknowledge first.
+    assert!(matches!(
+        carol.add_members(&room(), std::slice::from_ref(&kp)),
+        Err(Error::IdentityChanged { .. })
+    ));
+    // carol learns the new key from the key log (here: from the new device itself).
+    let new_key = alice2.identity_key().unwrap();
+    carol
+        .acknowledge_identity_change("alice", &new_key)
+        .unwrap();
+    let bundle = carol.add_members(&room(), &[kp]).unwrap();
+    carol.merge_pending_commit(&room(), 0).unwrap();
+
+    // bob verified the old key: he is warned and cannot send until he acknowledges.
+    let Received::Commit(commit) = bob.handle_message(&room(), &bundle.commit, 0).unwrap() else {
+        panic!("commit expected")
+    };
+    assert!(matches!(
+        commit.alerts.as_slice(),
+        [IdentityAlert::Changed { user_id, was_verified: true, .. }] if user_id == "alice"
+    ));
+    assert_eq!(bob.blocked_by(&room()).unwrap(), vec!["alice".to_owned()]);
+    assert!(matches!(
+        bob.encrypt_message(&room(), &crate::Envelope::text("hi").unwrap()),
+        Err(Error::IdentityChanged { .. })
+    ));
+    // alice's surviving old device raises the alarm about her own identity.
+    let Received::Commit(commit) = alice.handle_message(&room(), &bundle.commit, 0).unwrap() else {
+        panic!("commit expected")
+    };
+    assert!(matches!(
+        commit.alerts.as_slice(),
+        [IdentityAlert::OwnIdentityReset { .. }]
+    ));
+
+    bob.acknowledge_identity_change("alice", &new_key).unwrap();
+    assert!(bob.blocked_by(&room()).unwrap().is_empty());
+    bob.encrypt_message(&room(), &crate::Envelope::text("hi").unwrap())
+        .unwrap();
+}
+
+#[test]
+fn safety_numbers_do_not_change_when_a_device_is_linked() {
+    let (mut alice, mut bob) = pair();
+    let before = bob.safety_number(&room(), "alice").unwrap().digits();
+    // alice links a second device properly.
+    let mut phone = Client::new("alice", ClientConfig::default()).unwrap();
+    let request = phone.link_request(b"a2", 0, 60_000).unwrap();
+    let code = phone.link_code("rdv1").unwrap();
+    let response = alice.link_approve(&code, &request, 1).unwrap();
+    phone.link_complete(&response, 2).unwrap();
+    let kp = phone.key_packages(1).unwrap().remove(0);
+    let bundle = alice.add_members(&room(), &[kp]).unwrap();
+    alice.merge_pending_commit(&room(), 0).unwrap();
+    let Received::Commit(c) = bob.handle_message(&room(), &bundle.commit, 0).unwrap() else {
+        panic!()
+    };
+    assert!(c.alerts.is_empty());
+    assert_eq!(c.change.added.len(), 1);
+    assert_eq!(
+        bob.safety_number(&room(), "alice").unwrap().digits(),
+        before
+    );
+}
+
+#[test]
+fn a_revoked_device_is_never_added_again() {
+    let (mut alice, mut bob) = pair();
+    let mut phone = Client::new("alice", ClientConfig::default()).unwrap();
+    let request = phone.link_request(b"a2", 0, 60_000).unwrap();
+    let code = phone.link_code("rdv1").unwrap();
+    let response = alice.link_approve(&code, &request, 1).unwrap();
+    let cert = phone.link_complete(&response, 2).unwrap();
+    let kp = phone.key_packages(1).unwrap().remove(0);
+    let revocation = alice.revoke_device(&cert.encode(), 3).unwrap();
+    bob.note_revocation(&revocation.encode()).unwrap();
+    assert!(matches!(
+        bob.inspect_key_package(&kp),
+        Err(Error::RevokedDevice { .. })
+    ));
+    assert!(matches!(
+        alice.add_members(&room(), &[kp]),
+        Err(Error::RevokedDevice { .. })
+    ));
+    // A revocation signed by someone else's key is not believed.
+    let mut mallory = first_device("alice", "m");
+    let forged = mallory.revoke_device(&alice.certificate().unwrap().encode(), 4);
+    assert!(
+        forged.is_err(),
+        "mallory's key did not certify alice's device"
+    );
+    let own = mallory
+        .revoke_device(&mallory.certificate().unwrap().encode(), 4)
+        .unwrap();
+    // bob pinned alice's real key, so mallory's revocation is refused.
+    assert!(bob.note_revocation(&own.encode()).is_err());
+}
+
+#[test]
+fn trust_survives_save_and_load() {
+    let (_alice, mut bob) = pair();
+    let key = bob.pin("alice").unwrap().identity_key.clone();
+    bob.mark_verified("alice", &key).unwrap();
+    let storage = crate::StorageKey::new([3; 32]);
+    let loaded = Client::load(&bob.save(&storage).unwrap(), &storage).unwrap();
+    assert_eq!(loaded.pins(), bob.pins());
+    assert_eq!(loaded.identity_key(), bob.identity_key());
+    assert!(loaded.has_master_key());
+    assert_eq!(loaded.certificate(), bob.certificate());
+}
