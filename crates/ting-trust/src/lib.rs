@@ -76,6 +76,7 @@ pub mod error;
 pub mod keys;
 pub mod log;
 pub mod statement;
+pub mod view;
 pub mod witness;
 
 pub use checkpoint::{
@@ -88,4 +89,5 @@ pub use log::{Hash, KeyLog, verify_consistency, verify_inclusion};
 pub use statement::{
     DeviceCertificate, Entry, IdentityKind, IdentityStatement, Revocation, UnsignedCertificate,
 };
+pub use view::{LogView, NeedProof, SeenCheckpoint};
 pub use witness::{Alert, Witness, WitnessReport};
