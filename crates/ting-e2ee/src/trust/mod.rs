@@ -120,26 +120,42 @@ impl TrustStore {
                 user_id: user.clone(),
             });
         }
-        let key = IdentityKey::from_master(&cert.body.master_key);
+        Ok(self.observe_key(
+            own_user,
+            own_master,
+            user,
+            IdentityKey::from_master(&cert.body.master_key),
+        ))
+    }
+
+    /// A master key `user` is seen with (in a certificate, or in the key log). Pins
+    /// first-seen keys; reports changes.
+    pub(crate) fn observe_key(
+        &mut self,
+        own_user: &str,
+        own_master: Option<&IdentityKey>,
+        user: &str,
+        key: IdentityKey,
+    ) -> Option<IdentityAlert> {
         if user == own_user {
-            return Ok(match own_master {
+            return match own_master {
                 Some(own) if *own == key => None,
                 _ => Some(IdentityAlert::OwnIdentityReset { current: key }),
-            });
+            };
         }
         match self.pins.get_mut(user) {
             None => {
                 self.pins.insert(
-                    user.clone(),
+                    user.to_owned(),
                     Pin {
                         identity_key: key,
                         verified: false,
                         change: None,
                     },
                 );
-                Ok(None)
+                None
             }
-            Some(pin) if pin.identity_key == key => Ok(None),
+            Some(pin) if pin.identity_key == key => None,
             Some(pin) => {
                 let previous = pin.identity_key.clone();
                 let was_verified =
@@ -152,12 +168,12 @@ impl TrustStore {
                         previous_verified: was_verified,
                     }),
                 };
-                Ok(Some(IdentityAlert::Changed {
-                    user_id: user.clone(),
+                Some(IdentityAlert::Changed {
+                    user_id: user.to_owned(),
                     previous,
                     current: key,
                     was_verified,
-                }))
+                })
             }
         }
     }
@@ -360,6 +376,24 @@ impl Client {
             .into_iter()
             .filter(|m| self.trust.revoked.contains(m.device_key.as_bytes()))
             .collect())
+    }
+
+    /// Records the master key the key log shows for `user_id` (after the caller verified the
+    /// log): pins it on first sight, and reports a change — a reset — exactly as if a commit
+    /// had brought it, so a verified contact's reset blocks sending until acknowledged. For
+    /// this device's own user, a foreign key is reported as [`IdentityAlert::OwnIdentityReset`].
+    pub fn observe_identity(
+        &mut self,
+        user_id: &str,
+        master_key: &ting_trust::MasterPublicKey,
+    ) -> Option<IdentityAlert> {
+        let own = self.identity_key();
+        self.trust.observe_key(
+            &self.user_id,
+            own.as_ref(),
+            user_id,
+            IdentityKey::from_master(master_key),
+        )
     }
 
     /// The pin of another user, if any.

@@ -212,3 +212,36 @@ fn trust_survives_save_and_load() {
     assert!(loaded.has_master_key());
     assert_eq!(loaded.certificate(), bob.certificate());
 }
+
+#[test]
+fn a_reset_seen_in_the_key_log_blocks_sending_to_a_verified_contact() {
+    let (mut alice, mut bob) = pair();
+    let bobs = bob.identity_key().unwrap();
+    alice.mark_verified("bob", &bobs).unwrap();
+    // The same key again changes nothing.
+    let same = bob.certificate().unwrap().body.master_key;
+    assert_eq!(alice.observe_identity("bob", &same), None);
+    // bob (or the operator) publishes a reset: a new master key in the log.
+    let mut reset = Client::new("bob", ClientConfig::default()).unwrap();
+    let new = reset.reset_identity(b"b2", 0).unwrap();
+    let alert = alice.observe_identity("bob", &new.statement.master_key);
+    assert!(matches!(
+        alert,
+        Some(IdentityAlert::Changed { ref user_id, was_verified: true, .. }) if user_id == "bob"
+    ));
+    assert_eq!(alice.blocked_by(&room()).unwrap(), vec!["bob".to_owned()]);
+    let text = crate::Envelope::text("hi").unwrap();
+    assert!(matches!(
+        alice.encrypt_message(&room(), &text),
+        Err(Error::IdentityChanged { .. })
+    ));
+    // bob's surviving old device learns its identity was reset elsewhere.
+    assert!(matches!(
+        bob.observe_identity("bob", &new.statement.master_key),
+        Some(IdentityAlert::OwnIdentityReset { .. })
+    ));
+    let current = reset.identity_key().unwrap();
+    alice.acknowledge_identity_change("bob", &current).unwrap();
+    assert!(alice.blocked_by(&room()).unwrap().is_empty());
+    alice.encrypt_message(&room(), &text).unwrap();
+}
