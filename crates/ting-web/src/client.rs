@@ -20,7 +20,7 @@ use crate::views::{
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct TingClient {
-    inner: Client,
+    pub(crate) inner: Client,
 }
 
 fn epoch_number(epoch: u64) -> f64 {

@@ -10,6 +10,9 @@
 //! | [`TingMediaKeys`] | `ting_e2ee::MediaKeys` | SFrame keys inside an encoded-transform worker, fed with `TingClient.mediaEpoch` |
 //! | [`TingFileEncryptor`], [`TingFileDecryptor`] | `ting_e2ee::file` | streaming attachment encryption |
 //!
+//! The identity half of `TingClient` (master identity key, device certificate, linking, pins
+//! and identity alerts) is in `trust.rs`, its shapes in [`trust_views`].
+//!
 //! Method names are the camelCase forms of ting-e2ee's; `nowMs` arguments are JS numbers
 //! (`Date.now()`), binary data is `Uint8Array`, identifiers and hashes are hex strings, and
 //! structured results are plain objects (see [`views`] and the generated `ting_web.d.ts`).
@@ -62,12 +65,15 @@ mod js;
 mod media;
 pub mod options;
 mod time;
+mod trust;
+pub mod trust_views;
 pub mod views;
 
 pub use client::TingClient;
 pub use error::WebError;
 pub use file::{TingFileDecryptor, TingFileEncryptor};
 pub use media::TingMediaKeys;
+pub use trust::{device_fingerprint, inspect_key_log_record, rendezvous_of};
 
 use wasm_bindgen::prelude::*;
 
@@ -101,7 +107,11 @@ export interface ClientOptions {
   maximumForwardDistance?: number;
 }
 
-export interface Member { leafIndex: number; userId: string; /** hex */ deviceKey: string; }
+export interface Member {
+  leafIndex: number; userId: string; /** hex */ deviceKey: string;
+  /** The device id its certificate names. */ deviceId: string;
+  /** The master identity key that certified the device, hex. */ identityKey: string;
+}
 export interface MembershipChange {
   added: Member[];
   removed: Member[];
@@ -113,9 +123,31 @@ export interface CommitBundle {
   epoch: number;
   change: MembershipChange;
 }
-export interface Joined { groupId: Uint8Array; epoch: number; addedBy: Member; members: Member[]; }
+export interface Joined { groupId: Uint8Array; epoch: number; addedBy: Member; members: Member[]; alerts: IdentityAlert[]; }
 export interface KeyPackageInfo {
   userId: string; deviceKey: string; ciphersuite: number; lastResort: boolean; reference: string;
+  deviceId: string; /** hex */ identityKey: string;
+}
+
+/** Something about identities to show the user. Keys are hex. */
+export type IdentityAlert =
+  | { kind: "changed"; userId: string; previous: string; current: string; wasVerified: boolean }
+  | { kind: "ownIdentityReset"; current: string };
+export interface Pin {
+  userId: string; identityKey: string; verified: boolean;
+  change: { previous: string; previousVerified: boolean } | null;
+  blocksSending: boolean;
+}
+/** Key log records to publish (POST /api/v1/keylog), statement first. */
+export interface NewIdentity {
+  statementRecord: Uint8Array; certificateRecord: Uint8Array;
+  statement: Uint8Array; certificate: Uint8Array; identityKey: string;
+}
+export interface LinkPreview { deviceId: string; deviceFingerprint: string; expiresAtMs: number; }
+export interface KeyLogRecord {
+  kind: "identity" | "device" | "revocation"; userId: string; identityKey: string;
+  identity?: "genesis" | "reset"; deviceId?: string; deviceKey?: string; deviceFingerprint?: string;
+  atMs: number;
 }
 
 /** All bytes in a FileRef are hex, so envelopes are JSON-compatible. */
@@ -138,7 +170,7 @@ export interface Envelope { id?: string; body: Body; }
 
 export type Received =
   | { type: "message"; epoch: number; sender: Member; envelope: Envelope }
-  | { type: "commit"; epoch: number; committer: Member; change: MembershipChange; removedSelf: boolean }
+  | { type: "commit"; epoch: number; committer: Member; change: MembershipChange; removedSelf: boolean; alerts: IdentityAlert[] }
   | { type: "proposal"; epoch: number; sender: Member; proposal: "remove" | "add" | "update" | "other"; member?: Member }
   | { type: "ownMessage"; epoch: number };
 

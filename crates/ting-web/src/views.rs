@@ -19,6 +19,7 @@ use ting_e2ee::{
 };
 
 use crate::error::{WebError, WebResult};
+use crate::trust_views::{IdentityAlertView, alerts};
 
 /// A group member (`Member`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -30,6 +31,10 @@ pub struct MemberView {
     pub user_id: String,
     /// Device signature key, hex.
     pub device_key: String,
+    /// The device id its certificate names.
+    pub device_id: String,
+    /// The master identity key that certified the device, hex.
+    pub identity_key: String,
 }
 
 impl From<&Member> for MemberView {
@@ -38,6 +43,8 @@ impl From<&Member> for MemberView {
             leaf_index: m.leaf_index,
             user_id: m.user_id.clone(),
             device_key: m.device_key.to_hex(),
+            device_id: m.device_id.clone(),
+            identity_key: m.identity_key.to_hex(),
         }
     }
 }
@@ -125,6 +132,8 @@ pub struct JoinedView {
     pub added_by: MemberView,
     /// All members.
     pub members: Vec<MemberView>,
+    /// Identity changes seen among the members, to show.
+    pub alerts: Vec<IdentityAlertView>,
 }
 
 impl From<&Joined> for JoinedView {
@@ -134,6 +143,7 @@ impl From<&Joined> for JoinedView {
             epoch: j.epoch,
             added_by: MemberView::from(&j.added_by),
             members: members(&j.members),
+            alerts: alerts(&j.alerts),
         }
     }
 }
@@ -152,6 +162,10 @@ pub struct KeyPackageInfoView {
     pub last_resort: bool,
     /// `KeyPackageRef`, hex.
     pub reference: String,
+    /// The device id its certificate names.
+    pub device_id: String,
+    /// The master identity key that certified the device, hex.
+    pub identity_key: String,
 }
 
 impl From<&KeyPackageInfo> for KeyPackageInfoView {
@@ -162,6 +176,8 @@ impl From<&KeyPackageInfo> for KeyPackageInfoView {
             ciphersuite: k.ciphersuite.to_u16(),
             last_resort: k.last_resort,
             reference: hex::encode(&k.reference),
+            device_id: k.device_id.clone(),
+            identity_key: k.identity_key.to_hex(),
         }
     }
 }
@@ -445,6 +461,8 @@ pub enum ReceivedView {
         change: ChangeView,
         /// `true` if it removed this client (the group is gone locally).
         removed_self: bool,
+        /// Identity changes the commit brought, to show.
+        alerts: Vec<IdentityAlertView>,
     },
     /// A proposal, queued until committed.
     Proposal {
@@ -478,6 +496,7 @@ impl From<&Received> for ReceivedView {
                 committer: MemberView::from(&c.committer),
                 change: ChangeView::from(&c.change),
                 removed_self: c.removed_self,
+                alerts: alerts(&c.alerts),
             },
             Received::Proposal(p) => {
                 let (proposal, member) = match &p.kind {
