@@ -5,8 +5,10 @@ use reqwest::{Method, RequestBuilder, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ting_proto::api::{
-    ClaimedKeyPackages, DeviceList, KeyPackageCount, KeyPackageUpload, LoginRequest, LoginResponse,
-    Me,
+    ClaimedKeyPackages, DeviceList, KeyLogAppendRequest, KeyLogAppendResponse, KeyLogInfo,
+    KeyLogProofResponse, KeyLogUserResponse, KeyPackageCount, KeyPackageUpload, LinkCreateRequest,
+    LinkCreateResponse, LinkRequestInfo, LinkRespondRequest, LinkResponseBody, LoginRequest,
+    LoginResponse, Me,
 };
 use ting_proto::ds::{
     Ack, BlobInfo, CreateBlob, CreateRoom, MessageAccepted, MessagePage, RoomInfo, RoomKind,
@@ -153,6 +155,75 @@ impl Api {
             path.push_str(&format!("?device_id={d}"));
         }
         self.send(self.request(Method::POST, &path)).await
+    }
+
+    /// Appends a signed record (an encoded `ting_trust::Entry`) about this user to the key log.
+    pub async fn append_key_log(&self, record: Vec<u8>) -> Result<KeyLogAppendResponse> {
+        let body = KeyLogAppendRequest {
+            record: Base64(record),
+        };
+        self.post("/api/v1/keylog", &body).await
+    }
+
+    /// Every key log record about `username`, with inclusion proofs and a checkpoint.
+    pub async fn key_log_user(&self, username: &str) -> Result<KeyLogUserResponse> {
+        self.get(&format!("/api/v1/keylog/users/{username}")).await
+    }
+
+    /// The key log's origin and checkpoint verifier key.
+    pub async fn key_log_info(&self) -> Result<KeyLogInfo> {
+        self.get("/api/v1/keylog/key").await
+    }
+
+    /// A consistency proof between two sizes of the key log.
+    pub async fn key_log_consistency(&self, old: u64, new: u64) -> Result<KeyLogProofResponse> {
+        self.get(&format!(
+            "/api/v1/keylog/proof/consistency?old={old}&new={new}"
+        ))
+        .await
+    }
+
+    /// Opens a device-link rendezvous (new device).
+    pub async fn link_create(&self, request: Vec<u8>) -> Result<LinkCreateResponse> {
+        let body = LinkCreateRequest {
+            request: Base64(request),
+        };
+        self.post("/api/v1/link", &body).await
+    }
+
+    /// The request waiting at a rendezvous (existing device).
+    pub async fn link_request(&self, rendezvous: &str) -> Result<LinkRequestInfo> {
+        self.get(&format!("/api/v1/link/{rendezvous}")).await
+    }
+
+    /// Answers a rendezvous (existing device).
+    pub async fn link_respond(&self, rendezvous: &str, response: Vec<u8>) -> Result<()> {
+        let body = LinkRespondRequest {
+            response: Base64(response),
+        };
+        self.send_empty(
+            self.request(Method::POST, &format!("/api/v1/link/{rendezvous}/response"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// The answer at this device's rendezvous: `None` while nobody answered.
+    pub async fn link_response(&self, rendezvous: &str) -> Result<Option<Vec<u8>>> {
+        let resp = check(
+            self.request(Method::GET, &format!("/api/v1/link/{rendezvous}/response"))
+                .send()
+                .await?,
+        )
+        .await?;
+        if resp.status() == reqwest::StatusCode::ACCEPTED {
+            return Ok(None);
+        }
+        let body: LinkResponseBody = resp
+            .json()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        Ok(Some(body.response.into_inner()))
     }
 
     /// Creates a room with this device as its only member.

@@ -1,5 +1,7 @@
 //! The `ting-client` command line: one device per state directory.
 
+pub mod identity;
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -51,6 +53,16 @@ pub enum Command {
         /// Read the password from stdin (otherwise from TING_PASSWORD).
         #[arg(long)]
         password_stdin: bool,
+        /// The key log's verifier key, as the organisation publishes it (otherwise pinned
+        /// from the server on first contact).
+        #[arg(long, env = "TING_KEYLOG_KEY")]
+        log_key: Option<String>,
+        /// A witness verifier key this device trusts (repeatable).
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// How many of the trusted witnesses must have cosigned a checkpoint.
+        #[arg(long, default_value_t = 0)]
+        witnesses_required: usize,
     },
     /// End this device's session.
     Logout,
@@ -147,6 +159,9 @@ pub enum Command {
         /// Room id or name.
         room: String,
     },
+    /// Identity: linking, verifying, revoking, resetting.
+    #[command(flatten)]
+    Identity(identity::IdentityCommand),
 }
 
 fn room_of(device: &Device, spec: &str) -> Result<RoomId> {
@@ -226,6 +241,14 @@ fn print_event(ev: &Event) {
         Event::Entry { room, entry } => println!("{room} {}", line(entry)),
         Event::Joined { room, by } => println!("{room} joined (added by {by})"),
         Event::Removed { room } => println!("{room} you were removed from this room"),
+        Event::Identity { alert } => println!("{}", identity::alert_line(alert)),
+        Event::DeviceLinked { device } => println!("New device {device} linked"),
+        Event::UnlinkedDevice { device, name } => println!(
+            "ALERT: the server registered a device {name:?} ({device}) for your account that none of your devices linked. It is not trusted and will not be added to rooms. If you did not just log in somewhere, someone with access to the server did."
+        ),
+        Event::DevicesRevoked { room, removed } => {
+            println!("{room} removed {} revoked device(s)", removed.len())
+        }
     }
 }
 
@@ -266,12 +289,36 @@ pub async fn run(cli: Cli) -> Result<()> {
         username,
         device_name,
         password_stdin,
+        log_key,
+        witnesses,
+        witnesses_required,
     } = &cli.command
     {
         let password = read_password(*password_stdin)?;
-        let mut device =
-            Device::login(dir, server, username, &password, device_name, ca.as_deref()).await?;
+        let trust = (log_key.is_some() || !witnesses.is_empty()).then(|| {
+            crate::local::KeyLogTrust::pinned(
+                log_key.clone(),
+                witnesses.clone(),
+                *witnesses_required,
+            )
+        });
+        let mut device = Device::login_with_trust(
+            dir,
+            server,
+            username,
+            &password,
+            device_name,
+            ca.as_deref(),
+            trust,
+        )
+        .await?;
         println!("logged in as {username}; device {}", device.device_id()?);
+        if !device.is_certified() {
+            println!(
+                "This device is not linked to your identity yet. Run `ting-client link show` here and approve the code on one of your devices (or `ting-client reset-identity` if you lost all of them)."
+            );
+            return Ok(());
+        }
         for ev in device.sync().await? {
             print_event(&ev);
         }
@@ -280,6 +327,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let mut device = Device::open(dir, ca.as_deref())?;
     match cli.command {
         Command::Login { .. } => unreachable!("handled above"),
+        Command::Identity(cmd) => identity::run(&mut device, cmd).await?,
         Command::Logout => device.logout().await?,
         Command::Rooms => {
             device.sync().await?;

@@ -55,6 +55,10 @@ impl Device {
     /// Logs in from the state directory `dir`: reuses the device identity saved there (same
     /// user), or creates a new one; registers the device with the server and publishes
     /// KeyPackages.
+    ///
+    /// The first device of a user creates the user's master identity key and publishes it in
+    /// the key log; a later device logs in uncertified ([`Device::is_certified`] is false) and
+    /// must be linked by an existing one ([`Device::link_show`]) before it can join rooms.
     pub async fn login(
         dir: &Path,
         server: &str,
@@ -62,6 +66,21 @@ impl Device {
         password: &str,
         device_name: &str,
         ca_pem: Option<&[u8]>,
+    ) -> Result<Device> {
+        Self::login_with_trust(dir, server, username, password, device_name, ca_pem, None).await
+    }
+
+    /// [`Device::login`] with the key log's key and witnesses given by the organisation (out
+    /// of band, so the server cannot choose them). Without, the log's key is pinned on first
+    /// contact and no witness is required.
+    pub async fn login_with_trust(
+        dir: &Path,
+        server: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+        ca_pem: Option<&[u8]>,
+        trust: Option<crate::local::KeyLogTrust>,
     ) -> Result<Device> {
         let state_dir = StateDir::open(dir)?;
         let (mut app, e2ee) = if state_dir.exists() {
@@ -93,6 +112,9 @@ impl Device {
             )
             .await?;
         app.server = server.to_string();
+        if let Some(trust) = trust {
+            app.key_log = trust;
+        }
         app.user_id = Some(login.user.id);
         app.device_id = Some(login.device.id);
         app.token = Some(login.token.clone());
@@ -105,7 +127,9 @@ impl Device {
             pending_leaves: HashMap::new(),
         };
         device.save()?;
-        device.replenish_key_packages().await?;
+        if device.establish_identity().await? == crate::IdentityStatus::Certified {
+            device.replenish_key_packages().await?;
+        }
         Ok(device)
     }
 
@@ -178,6 +202,9 @@ impl Device {
 
     /// Tops up the published one-time KeyPackages and makes sure a last-resort one exists.
     pub async fn replenish_key_packages(&mut self) -> Result<()> {
+        if !self.is_certified() {
+            return Ok(()); // nothing to publish before the device is linked
+        }
         let count = self.api.key_package_count().await?;
         let missing = KEY_PACKAGE_STOCK.saturating_sub(count.available as usize);
         if missing == 0 && count.has_last_resort {

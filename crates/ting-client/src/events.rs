@@ -1,6 +1,8 @@
 //! Follow mode: a WebSocket to the server's event stream. Messages are processed in order as
 //! they arrive, saved, then acknowledged; Welcomes are joined; a low KeyPackage stock is
-//! replenished; when another of this user's devices appears, this device adds it to its rooms.
+//! replenished; when another of this user's devices is linked (its certificate appears in the
+//! key log), this device adds it to its rooms; devices the server registers without a
+//! certificate, identity resets and revocations are reported (see `trust_events`).
 //! After a disconnect the caller reconnects and the server replays what was not acknowledged.
 
 use futures_util::{SinkExt, StreamExt};
@@ -90,18 +92,28 @@ impl Device {
                     .map_err(|e| Error::Transport(e.to_string()))?;
                 }
                 ServerEvent::Welcome { welcome } => {
-                    if let Some(ev) = self.handle_welcome(&welcome).await? {
+                    for ev in self.handle_welcome(&welcome).await? {
                         on_event(&ev);
                     }
                 }
                 ServerEvent::KeyPackagesLow { .. } => self.replenish_key_packages().await?,
-                ServerEvent::DeviceAdded { device } if Some(device.id) != self.app.device_id => {
-                    for room in self.rooms() {
-                        if let Err(e) = self.add_own_devices(room).await {
-                            tracing::warn!(error = %e, "could not add the new device to a room");
-                        }
+                ServerEvent::DeviceAdded { device } => {
+                    for ev in self.on_device_added(&device).await? {
+                        on_event(&ev);
                     }
                 }
+                ServerEvent::KeyLogAppended {
+                    username,
+                    index,
+                    kind,
+                } => match self.on_key_log_appended(&username, index, kind).await {
+                    Ok(events) => events.iter().for_each(&mut on_event),
+                    // A log that does not verify is shown, never acted on.
+                    Err(e @ Error::Verification(_)) => {
+                        tracing::warn!(error = %e, "key log refused");
+                    }
+                    Err(e) => return Err(e),
+                },
                 _ => {}
             }
         }

@@ -107,6 +107,41 @@ pub struct AppState {
     pub token: Option<String>,
     /// Rooms.
     pub rooms: BTreeMap<RoomId, RoomLocal>,
+    /// What this device trusts of the key log, and the newest checkpoint it accepted.
+    #[serde(default)]
+    pub key_log: KeyLogTrust,
+}
+
+/// Oldest witness cosignature a checkpoint may carry when witnesses are required.
+pub const DEFAULT_CHECKPOINT_MAX_AGE_SECS: u64 = 24 * 3600;
+
+/// The key log as this device trusts it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct KeyLogTrust {
+    /// The log's origin (first line of its checkpoints).
+    pub origin: String,
+    /// The log's signed-note verifier key: given at login, or pinned on first contact.
+    pub log_key: Option<String>,
+    /// Verifier keys of the witnesses this device trusts (given by the organisation, never
+    /// learned from the server).
+    pub witness_keys: Vec<String>,
+    /// How many of them must have cosigned a checkpoint.
+    pub required_witnesses: usize,
+    /// Oldest acceptable cosignature, in seconds.
+    pub max_age_secs: u64,
+    /// The newest checkpoint accepted.
+    pub latest: Option<SeenCheckpointLocal>,
+}
+
+/// A checkpoint this device accepted.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SeenCheckpointLocal {
+    /// Tree size.
+    pub size: u64,
+    /// Tree root.
+    pub root: [u8; 32],
+    /// The note.
+    pub note: String,
 }
 
 #[derive(Serialize, Deserialize)]

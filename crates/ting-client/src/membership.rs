@@ -1,8 +1,9 @@
 //! Membership: inviting users (all their devices), removing users or devices, adding one's own
-//! new devices to one's rooms, and listing members with safety numbers. Every KeyPackage the
-//! server hands out is checked against the device list before it is added: its MLS identity
-//! must be the invited user and its signature key the key the server lists for that device —
-//! a server cannot slip in a device of its own choosing (R6).
+//! new devices to one's rooms, and listing members with safety numbers. A device is added only
+//! if its KeyPackage carries a certificate from its user's master identity key — the key this
+//! device pinned for that user — and that certificate is in the key log (checked against a
+//! consistent checkpoint). A device the server registers on its own (a reset password, a
+//! database edit) has no such certificate and is never added (R6).
 
 use std::collections::HashSet;
 
@@ -62,8 +63,18 @@ impl Device {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
+        let keys = self.user_keys(username).await?;
+        for rev in keys.revoked.values() {
+            self.e2ee.note_revocation(&rev.encode())?;
+        }
+        if let Some(master) = &keys.master_key
+            && let Some(alert) = self.e2ee.observe_identity(username, master)
+        {
+            tracing::warn!(?alert, "identity change seen in the key log");
+        }
         let mut kps = Vec::new();
         let mut ids = Vec::new();
+        let mut refused = Vec::new();
         for d in &wanted {
             let claimed = self.api.claim_key_packages(username, Some(d.id)).await?;
             let Some(c) = claimed
@@ -73,16 +84,37 @@ impl Device {
             else {
                 continue;
             };
-            let info = self.e2ee.inspect_key_package(c.key_package.as_slice())?;
-            if info.user_id != username || info.device_key.as_bytes() != d.signature_key.as_slice()
+            let info = match self.e2ee.inspect_key_package(c.key_package.as_slice()) {
+                Ok(info) => info,
+                Err(e @ ting_e2ee::Error::IdentityChanged { .. }) => return Err(e.into()),
+                Err(e) => {
+                    refused.push(format!("{}: {e}", d.id));
+                    continue;
+                }
+            };
+            let cert_id = Self::cert_device_id(d.id);
+            if info.user_id != username
+                || info.device_id != d.id.to_string()
+                || info.device_key.as_bytes() != d.signature_key.as_slice()
+                || !keys.is_device_valid(&cert_id, info.device_key.as_bytes())
             {
-                return Err(Error::Verification(format!(
-                    "the server offered a key package for {username}'s device {} that is not signed by that device's key",
+                refused.push(format!(
+                    "{}: its key package is not vouched for by a certificate in the key log",
                     d.id
-                )));
+                ));
+                continue;
             }
             kps.push(c.key_package.into_inner());
             ids.push(d.id);
+        }
+        for why in &refused {
+            tracing::warn!(user = username, "device not added: {why}");
+        }
+        if kps.is_empty() && !refused.is_empty() {
+            return Err(Error::Verification(format!(
+                "none of {username}'s devices is certified by their identity key: {}",
+                refused.join("; ")
+            )));
         }
         if kps.is_empty() {
             return Err(Error::Usage(format!(

@@ -36,6 +36,34 @@ pub enum Event {
         /// Room.
         room: RoomId,
     },
+    /// An identity changed: a contact's master key (a reset, or someone presenting keys of
+    /// their own), or this user's own identity was reset elsewhere.
+    Identity {
+        /// What changed.
+        alert: ting_e2ee::IdentityAlert,
+    },
+    /// A new device of this user was linked (its certificate is in the key log) and added to
+    /// this device's rooms.
+    DeviceLinked {
+        /// The device.
+        device: DeviceId,
+    },
+    /// The server registered a device for this user that no device of theirs linked: it is
+    /// not trusted and never added. Unexpected ones mean someone with access to the server
+    /// logged in as this user.
+    UnlinkedDevice {
+        /// The device.
+        device: DeviceId,
+        /// Its name.
+        name: String,
+    },
+    /// Devices revoked by their user's master key were removed from a room.
+    DevicesRevoked {
+        /// Room.
+        room: RoomId,
+        /// The removed devices.
+        removed: Vec<DeviceId>,
+    },
 }
 
 /// Applies a decrypted envelope to a room's local state; returns the new history line, if any.
@@ -180,11 +208,11 @@ impl Device {
     }
 
     /// Joins a room from a Welcome addressed to this device.
-    pub async fn handle_welcome(&mut self, w: &Welcome) -> Result<Option<Event>> {
+    pub async fn handle_welcome(&mut self, w: &Welcome) -> Result<Vec<Event>> {
         let gid = group_id(w.room_id);
         if self.e2ee.has_group(&gid) {
             self.api.delete_welcome(w.room_id).await.ok();
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let joined = self.e2ee.join(w.payload.as_slice())?;
         if joined.group_id != gid {
@@ -199,10 +227,17 @@ impl Device {
         self.save()?;
         self.api.delete_welcome(w.room_id).await?;
         self.replenish_key_packages().await?;
-        Ok(Some(Event::Joined {
+        let mut events = vec![Event::Joined {
             room: w.room_id,
             by: joined.added_by.user_id,
-        }))
+        }];
+        events.extend(
+            joined
+                .alerts
+                .into_iter()
+                .map(|alert| Event::Identity { alert }),
+        );
+        Ok(events)
     }
 
     /// Processes a room's messages after the local position, in order.
@@ -322,6 +357,7 @@ impl Device {
                     local.removed = true;
                     events.push(Event::Removed { room });
                 }
+                events.extend(c.alerts.into_iter().map(|alert| Event::Identity { alert }));
             }
             Ok(Received::Proposal(p)) => {
                 self.note_leave(room, &p.kind, p.sender.leaf_index, m.sender_device);

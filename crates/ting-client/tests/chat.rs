@@ -4,7 +4,7 @@ mod support;
 
 use std::collections::HashSet;
 
-use support::{Server, login, texts};
+use support::{Server, link, login, texts};
 use ting_client::Device;
 use ting_client::local::HistoryItem;
 
@@ -16,9 +16,9 @@ async fn three_users_five_devices_exactly_once_in_order() {
         server.create_user(u);
     }
     let mut a1 = login(&server, tmp.path(), "alice", "laptop").await;
-    let mut a2 = login(&server, tmp.path(), "alice", "phone").await;
+    let mut a2 = link(&server, tmp.path(), &mut a1, "phone").await;
     let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
-    let mut b2 = login(&server, tmp.path(), "bob", "tablet").await; // stays offline during the sends
+    let mut b2 = link(&server, tmp.path(), &mut b1, "tablet").await; // stays offline during the sends
     let mut c1 = login(&server, tmp.path(), "carol", "laptop").await;
 
     let room = a1.create_room(Some("Budget 2027")).await.unwrap();
@@ -107,7 +107,7 @@ async fn removed_device_cannot_decrypt_later_messages() {
     }
     let mut a = login(&server, tmp.path(), "alice", "laptop").await;
     let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
-    let mut b2 = login(&server, tmp.path(), "bob", "old-phone").await;
+    let mut b2 = link(&server, tmp.path(), &mut b1, "old-phone").await;
     let room = a.create_room(None).await.unwrap();
     a.invite(room, "bob").await.unwrap();
     b1.sync().await.unwrap();

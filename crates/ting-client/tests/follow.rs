@@ -5,7 +5,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{Server, login, texts};
+use support::{Server, link_with, login, texts};
 use ting_client::local::HistoryItem;
 use ting_client::{Device, Event};
 use ting_proto::ds::{MessageKind, SendMessage};
@@ -109,13 +109,16 @@ async fn a_new_device_is_added_to_its_users_rooms() {
     }
     let mut a = login(&server, tmp.path(), "alice", "laptop").await;
     let mut b = login(&server, tmp.path(), "bob", "laptop").await;
+    // bob's tablet is linked before the room exists and leaves rooms to his other devices.
+    let mut tablet = link_with(&server, tmp.path(), &mut b, "tablet", Duration::ZERO).await;
     let room = a.create_room(Some("Ops")).await.unwrap();
     a.invite(room, "bob").await.unwrap();
     b.sync().await.unwrap();
-    let (task, _seen, stop) = follow_in_background(b);
+    let (task, seen, stop) = follow_in_background(b);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    // Bob's new phone: his following laptop sees `device_added` and adds it to his rooms.
-    let mut phone = login(&server, tmp.path(), "bob", "phone").await;
+    // Bob's new phone, approved on his tablet: his following laptop sees the phone's
+    // certificate appear in the key log and adds it to his rooms.
+    let mut phone = link_with(&server, tmp.path(), &mut tablet, "phone", Duration::ZERO).await;
     let mut joined = false;
     for _ in 0..100 {
         if phone
@@ -133,6 +136,14 @@ async fn a_new_device_is_added_to_its_users_rooms() {
     assert!(joined, "the new device was added to bob's room");
     stop.send(()).unwrap();
     task.await.unwrap();
+    let phone_id = phone.device_id().unwrap();
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|e| matches!(e, Event::DeviceLinked { device } if *device == phone_id)),
+        "the laptop shows that a new device was linked"
+    );
     a.send_text(room, "welcome, phone").await.unwrap();
     phone.sync().await.unwrap();
     assert_eq!(texts(&phone, room), vec!["welcome, phone"]);

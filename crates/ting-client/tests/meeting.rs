@@ -105,7 +105,7 @@ async fn removed_device_loses_media_session_and_keys() {
     }
     let mut a = login(&server, tmp.path(), "alice", "laptop").await;
     let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
-    let mut b2 = login(&server, tmp.path(), "bob", "old-phone").await;
+    let mut b2 = support::link(&server, tmp.path(), &mut b1, "old-phone").await;
     let room = a.create_room(None).await.unwrap();
     a.invite(room, "bob").await.unwrap();
     b1.sync().await.unwrap();

@@ -399,6 +399,7 @@ async fn healthz_rtt(base: &str) -> Result<crate::load::stats::LatencySummary> {
 /// group (the size does not depend on the group's members).
 fn ciphertext_len(text_bytes: usize) -> Result<usize> {
     let mut probe = Client::new("load-probe", ClientConfig::default())?;
+    probe.create_identity(b"probe", 0)?;
     let gid = group_id(RoomId::random())?;
     probe.create_group(&gid)?;
     let text = marker_text(u32::MAX, u64::from(u32::MAX), u64::MAX / 2, text_bytes);

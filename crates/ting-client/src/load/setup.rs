@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use ting_e2ee::ting_trust::Entry;
 use ting_e2ee::{Client, ClientConfig, GroupId};
 use ting_proto::ds::{MessageKind, RoomKind, SendMessage};
 use ting_proto::ws::{ClientMessage, ServerEvent};
@@ -66,6 +67,14 @@ pub(crate) async fn login(
         .login(&username, password, "load", e2ee.device_key().as_bytes())
         .await?;
     let api = base.clone().with_token(login.token);
+    // Each load user has one device: it creates the user's identity and publishes it.
+    let identity = e2ee.create_identity(login.device.id.to_string().as_bytes(), now_ms())?;
+    for entry in [
+        Entry::Identity(identity.statement),
+        Entry::Device(identity.certificate),
+    ] {
+        api.append_key_log(entry.encode()).await?;
+    }
     let one_time = e2ee.key_packages(key_packages)?;
     let last_resort = e2ee.last_resort_key_package()?;
     api.upload_key_packages(one_time, Some(last_resort)).await?;

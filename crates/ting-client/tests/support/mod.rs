@@ -237,3 +237,46 @@ pub async fn login(server: &Server, dir: &Path, user: &str, device: &str) -> tin
     .await
     .unwrap()
 }
+
+/// Logs `user` in on a new device named `device` and links it from `existing` (one of the
+/// user's devices), the way a user types the code the new device shows. `existing` adds it
+/// to its rooms.
+pub async fn link(
+    server: &Server,
+    dir: &Path,
+    existing: &mut ting_client::Device,
+    device: &str,
+) -> ting_client::Device {
+    link_with(server, dir, existing, device, Duration::from_secs(30)).await
+}
+
+/// [`link`], with how long `existing` waits to add the new device to its rooms (zero: not at
+/// all).
+pub async fn link_with(
+    server: &Server,
+    dir: &Path,
+    existing: &mut ting_client::Device,
+    device: &str,
+    wait: Duration,
+) -> ting_client::Device {
+    let user = existing.username().to_owned();
+    let mut new = login(server, dir, &user, device).await;
+    assert!(!new.is_certified(), "a second device starts unlinked");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (shown, approved) = tokio::join!(
+        new.link_show(
+            move |code| {
+                tx.send(code.to_owned()).unwrap();
+            },
+            Duration::from_secs(30)
+        ),
+        async {
+            let code = rx.await.unwrap();
+            existing.link_approve(&code, wait).await
+        }
+    );
+    shown.unwrap();
+    approved.unwrap();
+    assert!(new.is_certified());
+    new
+}
