@@ -31,9 +31,19 @@ if (!existsSync(pkgPath)) throw new Error(`no wasm build at ${pkgPath}: run test
 if (!existsSync(peerPath)) throw new Error(`no native peer at ${peerPath}: run tests/interop/run.sh`);
 
 const web = createRequire(import.meta.url)(pkgPath);
-const { TingClient, TingMediaKeys } = web;
+const { TingClient, TingMediaKeys, inspectKeyLogRecord, rendezvousOf } = web;
 
 const hex = (bytes) => Buffer.from(bytes).toString("hex");
+
+/**
+ * A wasm member: a new TingClient that created its user's identity and certified itself (Ting
+ * accepts no uncertified MLS member).
+ */
+function certified(userId) {
+  const client = new TingClient(userId);
+  client.createIdentity(`${userId}/wasm`, Date.now());
+  return client;
+}
 const unhex = (s) => new Uint8Array(Buffer.from(s, "hex"));
 const utf8 = (s) => new TextEncoder().encode(s);
 const now = () => Date.now();
@@ -179,7 +189,7 @@ test("native creates the group and adds a wasm member", async (t) => {
   const group = utf8("room-native-first");
   const alice = new NativePeer("native alice");
   const carol = new NativePeer("native carol");
-  const bob = new TingClient("bob@wasm");
+  const bob = certified("bob@wasm");
   t.after(async () => {
     await alice.quit();
     await carol.quit();
@@ -258,8 +268,8 @@ test("native creates the group and adds a wasm member", async (t) => {
 
 test("wasm creates the group and adds a native member", async (t) => {
   const group = utf8("room-wasm-first");
-  const alice = new TingClient("alice@wasm");
-  const carol = new TingClient("carol@wasm");
+  const alice = certified("alice@wasm");
+  const carol = certified("carol@wasm");
   const bob = new NativePeer("native bob");
   t.after(() => bob.quit());
   await bob.call("init", { user_id: "bob@native" });
@@ -349,8 +359,8 @@ test("wasm creates the group and adds a native member", async (t) => {
 
 test("wasm-only: state blob, files and errors", () => {
   const group = "room-wasm-only";
-  const a = new TingClient("a");
-  const b = new TingClient("b");
+  const a = certified("a");
+  const b = certified("b");
   a.createGroup(group);
   const { welcome } = a.addMembers(group, b.keyPackages(1));
   a.mergePendingCommit(group, now());
@@ -397,4 +407,46 @@ test("wasm-only: state blob, files and errors", () => {
   assertTingError(() => a.mergePendingCommit(group, now()), ["no_pending_commit"]);
   assertTingError(() => a.mergePendingCommit(group, NaN), ["invalid_argument"]);
   assert.equal(typeof web.version(), "string");
+});
+
+test("wasm-only: identities, device linking and pins", () => {
+  const first = certified("dana");
+  assert.ok(first.certified && first.hasMasterKey());
+  const second = new TingClient("dana");
+  assert.equal(second.certified, false);
+  assertTingError(() => second.keyPackages(1), ["not_certified"]);
+
+  // The new device's request, the code it shows, the existing device's check and approval.
+  const request = second.linkRequest("dana/second", now(), 60_000);
+  const code = second.linkCode("0123456789abcdef");
+  assert.equal(rendezvousOf(code), "0123456789abcdef");
+  const last = code.at(-1);
+  assertTingError(() => first.linkPreview(code.slice(0, -1) + (last === "0" ? "1" : "0"), request, now()), ["link"]);
+  const preview = first.linkPreview(code, request, now());
+  assert.equal(preview.deviceId, "dana/second");
+  assert.equal(preview.deviceFingerprint, second.ownDeviceFingerprint());
+  const record = second.linkComplete(first.linkApprove(code, request, now()), now());
+  const parsed = inspectKeyLogRecord(record);
+  assert.equal(parsed.kind, "device");
+  assert.equal(parsed.deviceId, "dana/second");
+  assert.equal(parsed.identityKey, first.identityKey);
+  assert.equal(second.identityKey, first.identityKey);
+  assert.equal(second.keyPackages(1).length, 1);
+
+  // Pins: first use, verification, and no block while the key stays the same.
+  const eve = certified("eve");
+  const group = "room-identities";
+  first.createGroup(group);
+  const { welcome } = first.addMembers(group, [...eve.keyPackages(1), ...second.keyPackages(1)]);
+  first.mergePendingCommit(group, now());
+  const joined = eve.join(welcome);
+  assert.deepEqual(joined.alerts, []);
+  assert.ok(joined.members.every((m) => m.identityKey && m.deviceId));
+  assert.equal(first.pin("eve").identityKey, eve.identityKey);
+  assert.equal(eve.pin("dana").identityKey, first.identityKey);
+  first.markVerified("eve", eve.identityKey);
+  assert.equal(first.pin("eve").verified, true);
+  assert.deepEqual(first.blockedBy(group), []);
+  assertTingError(() => first.markVerified("eve", first.identityKey), ["identity_changed"]);
+  for (const c of [first, second, eve]) c.free();
 });

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { startTing, launchChromium, newPage, shot, repo, tingBin, PASSWORD } from './harness.mjs';
 import {
   login, loginError, createRoom, invite, openRoom, sendMessage, waitForMessage, openMembers,
-  openSafetyNumber, openSettings, setLanguage,
+  openSafetyNumber, openSettings, setLanguage, loginNewDevice, linkDevice,
 } from './flows.mjs';
 
 const ROOM = 'Project Ting';
@@ -99,7 +99,7 @@ test('the first administrator is created from the one-time setup link', async ()
   await shot(page, 'setup');
   await page.getByTestId('setup-submit').click();
   await page.getByTestId('setup-done').waitFor();
-  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin']) ting.createUser(u);
+  for (const u of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) ting.createUser(u);
   assert.ok(!page.url().includes('token='), 'the token is removed from the address bar');
   await shot(page, 'setup-done');
   // The one deliberate failure above (a wrong token) is the only thing the console shows.
@@ -289,8 +289,10 @@ test('a second device on a 375 px phone screen gets the room and works', async (
   phone = await newPage(browser, { lang: 'en-GB', viewport: { width: 375, height: 740 } });
   await phone.goto(ting.url);
   await shot(phone, 'narrow-login');
-  await login(phone, 'alice', PASSWORD);
-  // Alice's first device adds the new device to her rooms (device_added → commit + welcome).
+  const code = await loginNewDevice(phone, 'alice', PASSWORD);
+  // Alice's first device certifies the new one (link code), then adds it to her rooms when its
+  // certificate appears in the key log (key_log_appended → commit + welcome).
+  await linkDevice(phone, alice, code);
   await openRoom(phone, ROOM);
   await sendMessage(phone, 'Sent from my phone.');
   await openRoom(bob, ROOM);
@@ -404,9 +406,10 @@ test('too many wrong passwords are refused with a clear message', async () => {
 });
 
 test('signing out deletes the keys and history from the browser', async () => {
+  // A user's first device (a further one of carol would wait to be linked).
   const page = await newPage(browser, { lang: 'en-GB' });
   await page.goto(ting.url);
-  await login(page, 'carol', PASSWORD);
+  await login(page, 'frank', PASSWORD);
   await openSettings(page);
   await page.getByTestId('logout').click();
   await shot(page, 'sign-out-confirm');

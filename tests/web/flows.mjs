@@ -149,3 +149,48 @@ export async function setLanguage(page, lang) {
   await page.getByTestId(`lang-${lang}`).first().click();
   await page.waitForFunction((l) => document.documentElement.lang === l, lang);
 }
+
+/**
+ * Signs a further device of a user in: it lands on the link screen. Resolves with the link
+ * code it shows.
+ */
+export async function loginNewDevice(page, username, password = PASSWORD) {
+  if (page.url() === 'about:blank') throw new Error('loginNewDevice: open the app first (page.goto(ting.url))');
+  await page.getByTestId('login-page').waitFor({ timeout: TIMEOUT });
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  const code = page.getByTestId('link-code');
+  await code.waitFor({ timeout: TIMEOUT });
+  return code.getAttribute('data-code');
+}
+
+/**
+ * On an existing device (`page`): Settings → Link a device → type `code` → continue. Resolves
+ * with the confirmation shown ({ name, fingerprint }), or throws the error shown.
+ */
+export async function previewLink(page, code) {
+  await openSettings(page);
+  const card = page.getByTestId('link-device');
+  await card.getByTestId('link-code-input').fill(code);
+  await card.getByTestId('link-code-submit').click();
+  const confirm = card.getByTestId('link-confirm');
+  const error = card.getByTestId('link-device-error');
+  const shown = await Promise.race([
+    confirm.waitFor({ timeout: TIMEOUT }).then(() => 'confirm'),
+    error.waitFor({ timeout: TIMEOUT }).then(() => 'error'),
+  ]);
+  if (shown === 'error') throw Object.assign(new Error(await error.textContent()), { shown: true });
+  return {
+    name: (await confirm.getByTestId('link-device-name').textContent()).trim(),
+    fingerprint: (await confirm.getByTestId('link-confirm-fingerprint').textContent()).trim(),
+  };
+}
+
+/** Links `newPage` (signed in as a new device, showing its code) from `existing`; waits for both. */
+export async function linkDevice(newPage, existing, code) {
+  await previewLink(existing, code);
+  await existing.getByTestId('link-approve').click();
+  await existing.getByTestId('link-approved').waitFor({ timeout: TIMEOUT });
+  await newPage.getByTestId('signed-in-as').waitFor({ timeout: TIMEOUT });
+}

@@ -113,7 +113,7 @@ export class Connection {
         this.deps.connected();
       }
       for (const fn of this.eventListeners) fn(ev);
-      if (["message", "welcome", "key_packages_low", "device_added", "device_revoked"].includes(ev.type)) {
+      if (["message", "welcome", "key_packages_low", "device_added", "device_revoked", "key_log_appended"].includes(ev.type)) {
         // One at a time, in arrival order; ack only after the worker saved the result.
         this.chain = this.chain.then(async () => {
           try {

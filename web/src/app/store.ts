@@ -7,8 +7,9 @@ import { CallError, CryptoClient } from "../crypto/rpc";
 import type { RoomSummary, Session, UploadProgress, WorkerNotice } from "../crypto/types";
 import { Connection, type ServerEvent } from "./connection";
 import { deviceName } from "./device-name";
+import { t } from "../i18n";
 
-export type Phase = "loading" | "locked" | "lockLost" | "signedOut" | "ready" | "fatal";
+export type Phase = "loading" | "locked" | "lockLost" | "signedOut" | "linking" | "ready" | "fatal";
 
 export interface Toast {
   id: number;
@@ -118,6 +119,9 @@ class Store {
         this.conn.stop();
         this.set({ phase: "lockLost" });
         break;
+      case "deviceLinked":
+        this.toast(t("link.device_linked", { name: n.name }));
+        break;
     }
   }
 
@@ -150,7 +154,13 @@ class Store {
     }
   }
 
-  private async enter(session: Session): Promise<void> {
+  /** Enters the app, or the linking screen while this device has no certificate. */
+  async enter(session: Session): Promise<void> {
+    if (!session.certified) {
+      this.conn.stop();
+      this.set({ phase: "linking", session, sessionNotice: null });
+      return;
+    }
     this.set({ phase: "ready", session, sessionNotice: null, everConnected: false, slowStart: false });
     await this.refreshRooms();
     this.conn.start();

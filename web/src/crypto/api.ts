@@ -27,7 +27,11 @@ export interface DeviceInfo {
   signature_key: string;
   created_at: number;
   revoked_at: number | null;
+  /** The device has a certificate in the key log. */
+  certified?: boolean;
 }
+export interface KeyLogUser { username: string; records: { index: number; record: string }[]; size: number }
+export interface LinkInfo { request: string; device_id: string; device_name: string; expires_at: number }
 export interface LoginResponse { token: string; expires_at: number; user: UserInfo; device: DeviceInfo }
 export interface Me { user: UserInfo; device: DeviceInfo; session_expires_at: number }
 export interface RoomInfo { id: string; kind: "room" | "direct"; epoch: number; last_seq: number; cursor: number; created_at: number }
@@ -125,6 +129,28 @@ export class Api {
       `/api/v1/users/${encodeURIComponent(username)}/key-packages/claim?device_id=${encodeURIComponent(deviceId)}`,
     );
     return out.key_packages.map((k) => ({ ...k, key_package: b64decode(k.key_package) }));
+  }
+
+  appendKeyLog(record: Uint8Array): Promise<{ index: number; size: number }> {
+    return this.json("POST", "/api/v1/keylog", { record: b64encode(record) });
+  }
+  async keyLogUser(username: string): Promise<{ index: number; record: Uint8Array }[]> {
+    const out = await this.json<KeyLogUser>("GET", `/api/v1/keylog/users/${encodeURIComponent(username)}`);
+    return out.records.map((r) => ({ index: r.index, record: b64decode(r.record) }));
+  }
+  openLink(request: Uint8Array): Promise<{ rendezvous_id: string; expires_at: number }> {
+    return this.json("POST", "/api/v1/link", { request: b64encode(request) });
+  }
+  linkRequest(id: string): Promise<LinkInfo> { return this.json("GET", `/api/v1/link/${encodeURIComponent(id)}`); }
+  respondLink(id: string, response: Uint8Array): Promise<void> {
+    return this.json("POST", `/api/v1/link/${encodeURIComponent(id)}/response`, { response: b64encode(response) });
+  }
+  /** The answer to this device's rendezvous, or null while none arrived (202). */
+  async linkResponse(id: string): Promise<Uint8Array | null> {
+    const resp = await this.raw("GET", `/api/v1/link/${encodeURIComponent(id)}/response`);
+    if (resp.status === 202) return null;
+    const body = (await resp.json()) as { response: string };
+    return b64decode(body.response);
   }
 
   createRoom(): Promise<RoomInfo> { return this.json("POST", "/api/v1/rooms", { kind: "room" }); }

@@ -4,12 +4,12 @@
  * worker. Every state change is saved before the server is told it was processed (ack), and
  * the client is saved after every call that changes it (decrypting advances ratchets too).
  */
-import { TingClient, type Received } from "../../pkg/ting_web";
+import { TingClient, type IdentityAlert, type Received } from "../../pkg/ting_web";
 import { Api, ApiError, type WireMessage, type WireWelcome } from "./api";
 import { b64decode, b64ToHex, groupId, hexDecode, sameBytes } from "./bytes";
 import { LocalStore } from "./store";
 import { applyEnvelope, insertOrdered, newRoom, touch, type AppState, type RoomLocal } from "./state";
-import type { Entry, Session, WorkerNotice } from "./types";
+import type { Entry, RoomIdentity, Session, WorkerNotice } from "./types";
 
 /** One-time KeyPackages kept published (as ting-client). */
 export const KEY_PACKAGE_STOCK = 50;
@@ -86,8 +86,22 @@ export class Engine {
 
   session(): Session {
     const { app, client } = this.need();
-    return { username: app.username, userId: app.userId, deviceId: app.deviceId, deviceKey: client.deviceKey, isAdmin: app.isAdmin };
+    return {
+      username: app.username,
+      userId: app.userId,
+      deviceId: app.deviceId,
+      deviceKey: client.deviceKey,
+      isAdmin: app.isAdmin,
+      certified: client.certified,
+    };
   }
+
+  /** Set by identity.ts: identity changes among the room's members, and who blocks sending. */
+  roomIdentity: (roomId: string) => RoomIdentity = () => ({ changed: [], blocked: [], ownReset: false });
+  /** Set by identity.ts: records identity alerts of a welcome or commit. */
+  noteAlerts: (roomId: string, alerts: IdentityAlert[]) => void = () => {};
+  /** Set by identity.ts: creates the identity on a first device (see `Identity.establish`). */
+  establishIdentity: () => Promise<boolean> = async () => this.need().client.certified;
 
   need(): { app: AppState; client: TingClient } {
     if (!this.app || !this.client) throw new Failure("signed_out", "not signed in");
@@ -170,7 +184,8 @@ export class Engine {
     }
     for (const r of Object.values(this.app.rooms)) r.outbox.forEach((o) => (o.status = "failed"));
     await this.persist();
-    await this.replenishKeyPackages().catch((e) => console.warn("key packages", e));
+    // A first device creates the user's identity; a later one waits to be linked.
+    if (await this.establishIdentity()) await this.replenishKeyPackages().catch((e) => console.warn("key packages", e));
     return this.session();
   }
 
@@ -209,6 +224,7 @@ export class Engine {
 
   async replenishKeyPackages(): Promise<void> {
     const { client } = this.need();
+    if (!client.certified) return; // linked or reset first
     const count = await this.api.keyPackageCount();
     const missing = Math.max(0, KEY_PACKAGE_STOCK - count.available);
     if (missing === 0 && count.has_last_resort) return;
@@ -271,6 +287,7 @@ export class Engine {
       throw new Failure("verification", "a welcome for another group than its room");
     }
     const room = this.room(w.room_id);
+    this.noteAlerts(w.room_id, joined.alerts);
     room.processedSeq = Math.max(room.processedSeq, w.commit_seq);
     room.removed = false;
     room.ownSeqs = [];
@@ -367,6 +384,7 @@ export class Engine {
         insertOrdered(history, entry);
         touch(room, entry, true);
       }
+      this.noteAlerts(id, got.alerts);
       if (got.removedSelf) room.removed = true;
       this.onEpoch(id, got.removedSelf);
     } else if (got?.type === "proposal") {
@@ -418,6 +436,7 @@ export class Engine {
   /** Whether `user`'s current fingerprint in the room's group is the one marked verified. */
   verification(gid: Uint8Array, user: string): "verified" | "unverified" | "changed" {
     const { app, client } = this.need();
+    if (app.identityChanges?.[user] || client.pin(user)?.change) return "changed";
     const mark = app.verified[user];
     if (!mark) return "unverified";
     try {

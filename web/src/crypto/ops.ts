@@ -98,6 +98,8 @@ export class Ops {
     const gid = groupId(roomId);
     const room = this.e.room(roomId);
     if (room.removed || !client.hasGroup(gid)) throw new Failure("not_member");
+    const blocked = this.e.roomIdentity(roomId).blocked;
+    if (blocked.length) throw new Failure("identity_changed", `the identity of ${blocked.join(", ")} changed; accept it first`);
     let transient = 0;
     for (let i = 0; i < MAX_RETRIES * 4; i++) {
       const payload = client.encryptMessage(gid, envelope);
@@ -233,25 +235,63 @@ export class Ops {
       if (username === this.e.need().app.username) return [];
       throw new Failure("already_member");
     }
+    const own = username === this.e.need().app.username;
     const kps: Uint8Array[] = [];
     const ids: string[] = [];
+    const keys = new Set<string>();
     for (const d of wanted) {
       const claimed = (await this.e.api.claimKeyPackages(username, d.id)).find((c) => c.device_id === d.id);
       if (!claimed) continue;
-      const info = client.inspectKeyPackage(claimed.key_package);
-      if (info.userId !== username || info.deviceKey !== b64ToHex(d.signature_key)) {
-        throw new Failure("verification", `the server offered a key package for ${username} that is not signed by that device's key`);
+      let problem: string | null = null;
+      try {
+        const info = client.inspectKeyPackage(claimed.key_package);
+        if (info.userId !== username || info.deviceKey !== b64ToHex(d.signature_key) || info.deviceId !== d.id) {
+          problem = `the server offered a key package for ${username} that is not signed by that device's key`;
+        } else if (own && info.identityKey !== client.identityKey) {
+          problem = "the device is certified by another identity key than this device's";
+        }
+      } catch (err) {
+        problem = `the key package has no valid certificate (${err instanceof Error ? err.message : String(err)})`;
+      }
+      if (problem) {
+        // A device of this user that no device of the user certified is never added.
+        if (own) {
+          console.warn(`device ${d.id} skipped: ${problem}`);
+          continue;
+        }
+        throw new Failure("verification", problem);
       }
       kps.push(claimed.key_package);
       ids.push(d.id);
+      keys.add(client.inspectKeyPackage(claimed.key_package).identityKey);
     }
+    if (own && !kps.length) return [];
     if (!kps.length) throw new Failure("no_key_packages");
     const gid = groupId(roomId);
+    if (!own) await this.removeStaleIdentity(roomId, username, keys);
     await this.commit(roomId, () => client.addMembers(gid, kps), () => ({ added: ids, removed: [] }));
     const room = this.e.room(roomId);
     if (room.name) await this.sendEnvelope(roomId, { body: { type: "roomName", name: room.name } });
     if (room.topic) await this.sendEnvelope(roomId, { body: { type: "roomTopic", topic: room.topic } });
     return ids;
+  }
+
+  /**
+   * A user who started over with a new identity (accepted by this user) is re-invited: their
+   * devices of the old identity leave the room first (a group holds one identity per user).
+   */
+  private async removeStaleIdentity(roomId: string, username: string, current: Set<string>): Promise<void> {
+    const { client } = this.e.need();
+    const gid = groupId(roomId);
+    const stale = () => client.members(gid).filter((m) => m.userId === username && !current.has(m.identityKey));
+    const devices = stale().map((m) => m.deviceId);
+    if (!devices.length) return;
+    const listed = new Set((await this.e.api.members(roomId)).map((m) => m.device_id));
+    await this.commit(
+      roomId,
+      () => client.removeMembers(gid, new Uint32Array(stale().map((m) => m.leafIndex))),
+      () => ({ added: [], removed: devices.filter((d) => listed.has(d)) }),
+    );
   }
 
   /** Removes every device of a user from the room; they cannot read anything sent later. */

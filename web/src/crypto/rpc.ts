@@ -7,6 +7,8 @@ import type {
   DeviceView,
   EventOutcome,
   FileRef,
+  LinkApproval,
+  LinkStart,
   MeetingMember,
   MemberInfo,
   OutgoingBody,
@@ -26,6 +28,18 @@ export type BootResult =
 export interface WorkerApi {
   boot(steal: boolean): BootResult;
   login(username: string, password: string, deviceName: string): Session;
+  /** New device: opens a link rendezvous; the code to show. */
+  linkStart(): LinkStart;
+  /** New device: the session once linked. */
+  linkPoll(): "waiting" | "expired" | Session;
+  /** Existing device: checks a typed link code against the request it names. */
+  linkPreview(code: string): LinkApproval;
+  /** Existing device: certifies the new device (after the user confirmed). */
+  linkApprove(code: string): void;
+  /** A device that cannot be linked (every other device lost): a new identity. */
+  resetIdentity(): Session;
+  /** Accepts a contact's new identity key after checking it. */
+  acceptIdentity(username: string): void;
   logout(everywhere: boolean): void;
   /** Checks the session with the server; false if it ended. */
   checkSession(): boolean;

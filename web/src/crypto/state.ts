@@ -4,7 +4,7 @@
  * clients show the same history for the same log.
  */
 import type { Envelope } from "../../pkg/ting_web";
-import type { Entry, EntryItem, OutboxItem, Reactions } from "./types";
+import type { Entry, EntryItem, IdentityChange, OutboxItem, Reactions } from "./types";
 
 export interface RoomLocal {
   /** Everything up to this seq has been processed. */
@@ -34,6 +34,10 @@ export interface AppState {
   rooms: Record<string, RoomLocal>;
   /** Verified users: username → their fingerprint digits when verified. */
   verified: Record<string, string>;
+  /** Other users whose master identity key changed and the user has not accepted yet. */
+  identityChanges?: Record<string, IdentityChange>;
+  /** A master key of this user that is not this device's (the identity was reset elsewhere). */
+  ownReset?: string | null;
 }
 
 export function newRoom(): RoomLocal {

@@ -15,6 +15,42 @@ export interface Session {
   /** This device's Ed25519 key, hex. */
   deviceKey: string;
   isAdmin: boolean;
+  /** This device has its certificate; false: it must be linked (or the identity reset). */
+  certified: boolean;
+}
+
+/** Another user's identity key changed (keys hex). */
+export interface IdentityChange {
+  previous: string;
+  current: string;
+  /** The previous key had been verified: sending waits until the user accepts. */
+  wasVerified: boolean;
+}
+
+/** What a room warns about. */
+export interface RoomIdentity {
+  changed: { user: string; wasVerified: boolean }[];
+  /** Sending is blocked until these users' new keys are accepted. */
+  blocked: string[];
+  /** This user's identity was reset on another device. */
+  ownReset: boolean;
+}
+
+/** The code a new device shows while it waits to be linked. */
+export interface LinkStart {
+  code: string;
+  /** Short fingerprint of this device's key (shown on both devices). */
+  fingerprint: string;
+  /** ms since the Unix epoch. */
+  expiresAt: number;
+}
+
+/** What an existing device shows before approving a link. */
+export interface LinkApproval {
+  deviceId: string;
+  deviceName: string;
+  fingerprint: string;
+  expiresAt: number;
 }
 
 /** Reactions on a message: emoji → usernames. */
@@ -101,6 +137,7 @@ export interface Timeline {
   outbox: OutboxItem[];
   /** Reply targets of `entries`, by message id. */
   quotes: Record<string, { sender: string; text: string; redacted: boolean; seq: number }>;
+  identity: RoomIdentity;
 }
 
 export type Verification = "verified" | "unverified" | "changed";
@@ -152,7 +189,8 @@ export type WorkerNotice =
   | { type: "changed"; rooms: string[] }
   | { type: "upload"; progress: UploadProgress }
   | { type: "sessionEnded"; reason: "expired" | "revoked" }
-  | { type: "lockLost" };
+  | { type: "lockLost" }
+  | { type: "deviceLinked"; name: string };
 
 /** Outcome of handling one WebSocket event. */
 export interface EventOutcome {

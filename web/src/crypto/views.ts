@@ -51,7 +51,8 @@ export function timeline(e: Engine, roomId: string, limit: number): Timeline {
       }
     }
   }
-  return { roomId, name: r.name, topic: r.topic, removed: r.removed, entries, more: start > 0, outbox: r.outbox, quotes };
+  const identity = r.removed ? { changed: [], blocked: [], ownReset: false } : e.roomIdentity(roomId);
+  return { roomId, name: r.name, topic: r.topic, removed: r.removed, entries, more: start > 0, outbox: r.outbox, quotes, identity };
 }
 
 export async function members(e: Engine, roomId: string): Promise<MemberInfo[]> {
@@ -89,8 +90,17 @@ export function safety(e: Engine, roomId: string, username: string): SafetyView 
 
 export async function setVerified(e: Engine, roomId: string, username: string, verified: boolean): Promise<void> {
   const { app, client } = e.need();
-  if (verified) app.verified[username] = client.userFingerprint(groupId(roomId), username);
-  else delete app.verified[username];
+  const gid = groupId(roomId);
+  if (verified) {
+    // The pin records the verified master key: if it changes later, sending waits for the user.
+    const pinned = client.pin(username)?.identityKey;
+    if (pinned && client.members(gid).some((m) => m.userId === username && m.identityKey === pinned)) {
+      client.markVerified(username, pinned);
+    }
+    app.verified[username] = client.userFingerprint(gid, username);
+  } else {
+    delete app.verified[username];
+  }
   for (const [id, r] of Object.entries(app.rooms)) if (!r.removed) e.touched(id);
   await e.persist();
 }

@@ -11,6 +11,7 @@ import { ApiError, type WireMessage, type WireWelcome } from "./api";
 import { b64ToHex, groupId } from "./bytes";
 import { Engine, Failure } from "./engine";
 import { Files, maxPlaintextLen } from "./files";
+import { Identity } from "./identity";
 import { MediaPorts } from "./media";
 import { Ops } from "./ops";
 import type { BootResult, FromWorker, Method, Request, WorkerApi } from "./rpc";
@@ -29,6 +30,7 @@ let engine: Engine | null = null;
 let ops: Ops | null = null;
 let files: Files | null = null;
 let media: MediaPorts | null = null;
+let identity: Identity | null = null;
 let stopped = false;
 let maxFile: number | null = null;
 
@@ -58,10 +60,10 @@ function acquireLock(steal: boolean): Promise<boolean> {
   });
 }
 
-function need(): { engine: Engine; ops: Ops; files: Files; media: MediaPorts } {
+function need(): { engine: Engine; ops: Ops; files: Files; media: MediaPorts; identity: Identity } {
   if (stopped) throw new Failure("locked", "Ting is open in another tab");
-  if (!engine || !ops || !files || !media) throw new Failure("not_ready", "the crypto worker is not ready");
-  return { engine, ops, files, media };
+  if (!engine || !ops || !files || !media || !identity) throw new Failure("not_ready", "the crypto worker is not ready");
+  return { engine, ops, files, media, identity };
 }
 
 async function handleEvent(ev: { type: string; [k: string]: unknown }): Promise<EventOutcome> {
@@ -85,17 +87,19 @@ async function handleEvent(ev: { type: string; [k: string]: unknown }): Promise<
     case "key_packages_low":
       await e.exclusive(() => e.replenishKeyPackages());
       return { ack: null };
-    case "device_added": {
-      const device = ev["device"] as { id: string };
-      if (device.id === me.deviceId) return { ack: null };
-      await e.exclusive(async () => {
-        for (const [id, r] of Object.entries(e.need().app.rooms)) {
-          if (r.removed) continue;
-          await o.addOwnDevices(id).catch((err) => console.warn("could not add the new device to a room", err));
-        }
-      });
+    case "key_log_appended": {
+      // A device of this user certified (added to the rooms here), a revocation, or an
+      // identity declared: a contact's reset is shown in the rooms shared with them.
+      const username = ev["username"] as string;
+      const index = ev["index"] as number;
+      if (!e.need().client.certified) return { ack: null };
+      await e.exclusive(() => need().identity.onKeyLog(username, index));
       return { ack: null };
     }
+    case "device_added":
+      // Added once its certificate is in the key log (key_log_appended), never on the
+      // server's word alone.
+      return { ack: null };
     case "device_revoked": {
       const id = ev["device_id"] as string;
       if (id === me.deviceId) {
@@ -125,6 +129,7 @@ const impl: Impl = {
       ops = new Ops(engine);
       files = new Files(engine, ops, (progress) => notify({ type: "upload", progress }));
       media = new MediaPorts(engine);
+      identity = new Identity(engine, ops, notify);
       const session = await engine.boot();
       if (session) return { state: "ready", session };
       return { state: "signedOut", username: engine.app?.username ?? null };
@@ -132,6 +137,21 @@ const impl: Impl = {
     return engine.app?.token ? { state: "ready", session: engine.session() } : { state: "signedOut", username: engine.app?.username ?? null };
   },
   login: (u, p, d) => need().engine.exclusive(() => need().engine.login(u, p, d)),
+  linkStart: () => need().engine.exclusive(() => need().identity.startLink()),
+  linkPoll: () =>
+    need().engine.exclusive(async () => {
+      const state = await need().identity.pollLink();
+      return state === "done" ? need().engine.session() : state;
+    }),
+  linkPreview: (code) => need().engine.exclusive(() => need().identity.previewLink(code)),
+  linkApprove: (code) => need().engine.exclusive(() => need().identity.approveLink(code)),
+  resetIdentity: () =>
+    need().engine.exclusive(async () => {
+      await need().identity.reset();
+      await need().engine.replenishKeyPackages();
+      return need().engine.session();
+    }),
+  acceptIdentity: (username) => need().engine.exclusive(() => need().identity.accept(username)),
   logout: (everywhere) => need().engine.exclusive(() => need().engine.logout(everywhere)),
   async checkSession() {
     const { engine: e } = need();

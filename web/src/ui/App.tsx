@@ -5,6 +5,7 @@ import { errorText, onLang, t } from "../i18n";
 import { useRoute } from "../app/router";
 import { store, useStore } from "../app/store";
 import { IconAlert, IconLock, Logo } from "./icons";
+import { LinkScreen } from "./Link";
 import { Login } from "./Login";
 import { RoomList } from "./RoomList";
 import { RoomView } from "./RoomView";
@@ -125,6 +126,8 @@ export function App(): JSX.Element {
       );
     case "signedOut":
       return <Login notice={notice} lastUsername={lastUsername} />;
+    case "linking":
+      return <LinkScreen />;
     case "ready":
       return <Shell />;
   }

@@ -13,6 +13,7 @@ import { IconAlert, IconBack, IconLock, IconMore, IconUsers, IconVideo } from ".
 import { Meeting } from "./Meeting";
 import { Members } from "./Members";
 import type { MessageActions } from "./Message";
+import { IdentityWarnings, SendBlocked } from "./IdentityNotices";
 import { InviteDialog, RenameDialog } from "./RoomDialogs";
 import { roomTitle } from "./RoomList";
 import { SafetyDialog } from "./Safety";
@@ -221,6 +222,7 @@ export function RoomView(props: { roomId: string; panel: "members" | null }): JS
             {t("room.removed")}
           </p>
         )}
+        {data && !removed && <IdentityWarnings identity={data.identity} onVerify={(u) => setDialog({ verify: u })} />}
         {meeting && session && (
           <Meeting roomId={roomId} roomName={title} onVerify={(u) => setDialog({ verify: u })} onClosed={() => setMeeting(false)} />
         )}
@@ -242,7 +244,11 @@ export function RoomView(props: { roomId: string; panel: "members" | null }): JS
           !error && <div class="timeline muted panel-pad">{t("common.loading")}</div>
         )}
         <Uploads roomId={roomId} />
-        <Composer roomId={roomId} mode={mode} setMode={setMode} onFiles={(f) => void onFiles(f)} disabled={removed} self={self} />
+        {data && !removed && data.identity.blocked.length > 0 ? (
+          <SendBlocked users={data.identity.blocked} />
+        ) : (
+          <Composer roomId={roomId} mode={mode} setMode={setMode} onFiles={(f) => void onFiles(f)} disabled={removed} self={self} />
+        )}
         {dragging && (
           <div class="drop-overlay" aria-hidden="true">
             <span>{t("room.drop")}</span>
@@ -250,7 +256,7 @@ export function RoomView(props: { roomId: string; panel: "members" | null }): JS
         )}
       </div>
       {membersOpen && (
-        <Members roomId={roomId} version={`${(summary?.members ?? []).join(",")}|${verifyCount}`} readOnly={removed} onClose={toggleMembers} onInvite={() => setDialog("invite")} onVerify={(u) => setDialog({ verify: u })} />
+        <Members roomId={roomId} version={`${(summary?.members ?? []).join(",")}|${verifyCount}|${(data?.identity.changed ?? []).map((c) => c.user).join(",")}`} readOnly={removed} onClose={toggleMembers} onInvite={() => setDialog("invite")} onVerify={(u) => setDialog({ verify: u })} />
       )}
       {dialog === "invite" && <InviteDialog roomId={roomId} onClose={() => setDialog(null)} />}
       {dialog === "rename" && <RenameDialog roomId={roomId} current={data?.name ?? ""} onClose={() => setDialog(null)} />}

@@ -14,7 +14,7 @@ import { Dialog } from "./Dialog";
 import { IconCheck, IconShield } from "./icons";
 
 /** A QR code of raw bytes as an SVG path (no images, no inline styles). */
-export function QrCode(props: { bytes: Uint8Array; label: string }): JSX.Element {
+export function QrCode(props: { bytes: Uint8Array; label: string; testid?: string }): JSX.Element {
   const { path, size } = useMemo(() => {
     const qr = qrcode(0, "M");
     qr.addData(String.fromCharCode(...props.bytes), "Byte");
@@ -27,7 +27,7 @@ export function QrCode(props: { bytes: Uint8Array; label: string }): JSX.Element
     return { path: d, size: n + 8 };
   }, [props.bytes]);
   return (
-    <svg class="qr" viewBox={`0 0 ${size} ${size}`} role="img" aria-label={props.label} shape-rendering="crispEdges" data-testid="safety-qr">
+    <svg class="qr" viewBox={`0 0 ${size} ${size}`} role="img" aria-label={props.label} shape-rendering="crispEdges" data-testid={props.testid ?? "safety-qr"}>
       <rect width={size} height={size} class="qr-bg" />
       <path d={path} class="qr-fg" />
     </svg>

@@ -8,6 +8,7 @@ import { store, useStore } from "../app/store";
 import { ConfirmDialog } from "./Dialog";
 import { IconBack, IconLock } from "./icons";
 import { LangSwitch } from "./LangSwitch";
+import { LinkDeviceCard } from "./Link";
 
 /** A device key as groups of four hex digits, for comparing by eye. */
 function keyGroups(hex: string): string {
@@ -62,6 +63,8 @@ export function Settings(): JSX.Element {
             </button>
           </div>
         </section>
+
+        <LinkDeviceCard />
 
         <section class="card" aria-labelledby="s-lang">
           <h2 id="s-lang">{t("settings.language")}</h2>
