@@ -259,6 +259,8 @@ pub struct KeyLogConfig {
     pub witnesses: Vec<String>,
     /// Unauthenticated key log requests allowed per client address per minute.
     pub public_requests_per_minute: u32,
+    /// Refuse KeyPackages without a Ting device certificate (basic credentials).
+    pub require_certificates: bool,
 }
 
 impl Default for KeyLogConfig {
@@ -267,6 +269,7 @@ impl Default for KeyLogConfig {
             origin: String::new(),
             witnesses: Vec::new(),
             public_requests_per_minute: 600,
+            require_certificates: true,
         }
     }
 }
@@ -405,6 +408,10 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
         "keylog.public_requests_per_minute",
         "Unauthenticated key log requests (checkpoint, entries, cosignatures; used by witnesses) allowed per client address per minute.",
+    ),
+    (
+        "keylog.require_certificates",
+        "Refuse KeyPackages that carry no Ting device certificate. Clients refuse uncertified devices whatever this says; turning it off only lets such packages be stored (for tools that test the server alone).",
     ),
 ];
 

@@ -980,12 +980,36 @@ async fn key_package_certificates_must_name_the_uploader() {
         .call("GET", "/api/v1/key-packages", Some(&laptop.token), None)
         .await;
     assert_eq!(r.body["available"], 0, "nothing stored");
-    // Basic credentials are still accepted (ACCEPT_BASIC_CREDENTIALS).
-    const { assert!(ting_server::routes::key_packages::ACCEPT_BASIC_CREDENTIALS) };
+    // A basic credential (no certificate) is refused by default ...
     let basic = kp_with(Synthetic {
         identity: b"alice".to_vec(),
         ..s
     });
+    let mut strict = test_config();
+    strict.keylog.require_certificates = true;
+    assert!(
+        ting_server::config::Config::default()
+            .keylog
+            .require_certificates
+    );
+    let h2 = Harness::with_config(strict).await;
+    h2.user("alice", PW).await;
+    let laptop2 = dev(&h2, "alice", 2).await;
+    let r = upload(&h2, &laptop2, basic.clone()).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "certificate_mismatch"),
+        "{:?}",
+        r.body
+    );
+    assert!(
+        r.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("basic credential")
+    );
+    // ... and stored only where the setting is off (the synthetic-package harness).
+    assert!(!h.state.config.keylog.require_certificates);
     let r = upload(&h, &laptop, basic).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 }

@@ -24,11 +24,6 @@ use crate::hub::Delivery;
 use crate::routes::devices::find_user;
 use crate::state::AppState;
 
-/// Whether KeyPackages with a basic credential (no Ting certificate) are still accepted. They
-/// are while clients move to certificate credentials; once every client sends certificates,
-/// set this to `false`, so every device in a group is vouched for by its user's master key.
-pub const ACCEPT_BASIC_CREDENTIALS: bool = true;
-
 /// Publishes one-time KeyPackages and optionally replaces the last-resort package. All or
 /// nothing: one bad package rejects the whole upload.
 #[utoipa::path(post, path = "/api/v1/key-packages", tag = "key_packages", security(("bearer" = [])),
@@ -163,7 +158,7 @@ fn check(
     }
     match (info.credential_type, info.certificate.as_deref()) {
         (CREDENTIAL_TING_CERTIFICATE, Some(cert)) => check_certificate(auth, master, cert, what)?,
-        (CREDENTIAL_BASIC, _) if !ACCEPT_BASIC_CREDENTIALS => {
+        (CREDENTIAL_BASIC, _) if state.config.keylog.require_certificates => {
             return Err(ApiError::new(
                 ErrorCode::CertificateMismatch,
                 format!("{what} has a basic credential; a Ting device certificate is required"),
