@@ -172,6 +172,30 @@ export class Identity {
     this.requests.delete(code);
   }
 
+  /**
+   * Revokes a device of this user: a revocation signed with the master key goes into the key
+   * log (the server then revokes the device too), so every device and contact refuses it for
+   * good. A device that was never certified is only revoked on the server.
+   */
+  async revokeDevice(deviceId: string): Promise<void> {
+    const { app, client } = this.e.need();
+    if (client.hasMasterKey()) {
+      const records = await this.e.api.keyLogUser(app.username);
+      const cert = records
+        .map((r) => ({ raw: r.record, rec: parse(r.record) }))
+        .filter((r) => r.rec?.kind === "device" && r.rec.deviceId === deviceId && r.rec.identityKey === client.identityKey)
+        .pop();
+      if (cert) {
+        // A key log record is the entry tag followed by the certificate's encoding.
+        const revocation = client.revokeDevice(cert.raw.subarray(1), Date.now());
+        await this.e.persist();
+        await this.e.api.appendKeyLog(revocation);
+        return;
+      }
+    }
+    await this.e.api.revokeDevice(deviceId);
+  }
+
   // ---- the key log ----------------------------------------------------------------------
 
   /** A `key_log_appended` event: a device linked, a revocation, or an identity (re)declared. */

@@ -172,6 +172,8 @@ export interface DeviceView {
   current: boolean;
   /** Hex Ed25519 key. */
   key: string;
+  /** Certified by one of the user's devices (false: still waiting to be linked). */
+  certified: boolean;
 }
 
 export interface UploadProgress {

@@ -115,5 +115,6 @@ export async function devices(e: Engine): Promise<DeviceView[]> {
     revokedAt: d.revoked_at,
     current: d.id === app.deviceId,
     key: b64ToHex(d.signature_key),
+    certified: d.certified !== false,
   }));
 }

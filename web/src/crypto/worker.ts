@@ -221,9 +221,7 @@ const impl: Impl = {
   safetyNumber: (id, u) => views.safety(need().engine, id, u),
   setVerified: (id, u, v) => need().engine.exclusive(() => views.setVerified(need().engine, id, u, v)),
   devices: () => views.devices(need().engine),
-  revokeDevice: async (id) => {
-    await need().engine.api.revokeDevice(id);
-  },
+  revokeDevice: (id) => need().engine.exclusive(() => need().identity.revokeDevice(id)),
   /** The largest file (plaintext) that may be shared: the policy limits the encrypted size. */
   async maxFileBytes() {
     if (maxFile === null) maxFile = maxPlaintextLen((await need().engine.api.policy()).max_file_bytes);

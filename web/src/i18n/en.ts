@@ -199,6 +199,7 @@ export const en = {
   "settings.devices": "Your devices",
   "settings.devices_intro": "Every device has its own keys. Revoke a device you no longer use or have lost; it is then removed from your rooms.",
   "settings.this_device": "This device",
+  "settings.not_linked": "Not linked",
   "settings.added": "Added {date}",
   "settings.device_key": "Device key",
   "settings.revoke": "Revoke",

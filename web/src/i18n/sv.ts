@@ -201,6 +201,7 @@ export const sv: Record<keyof typeof en, string> = {
   "settings.devices": "Dina enheter",
   "settings.devices_intro": "Varje enhet har egna nycklar. Ta bort en enhet som du inte längre använder eller har tappat bort – den tas då också bort ur dina rum.",
   "settings.this_device": "Den här enheten",
+  "settings.not_linked": "Inte kopplad",
   "settings.added": "Tillagd {date}",
   "settings.device_key": "Enhetsnyckel",
   "settings.revoke": "Ta bort",

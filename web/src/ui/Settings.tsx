@@ -86,6 +86,11 @@ export function Settings(): JSX.Element {
                 <div>
                   <strong>{d.name}</strong>
                   {d.current && <span class="tag">{t("settings.this_device")}</span>}
+                  {!d.certified && (
+                    <span class="tag tag-warning" data-testid="device-unlinked">
+                      {t("settings.not_linked")}
+                    </span>
+                  )}
                   <div class="muted small">{t("settings.added", { date: formatDate(d.createdAt) })}</div>
                   <div class="muted small mono" title={t("settings.device_key")}>
                     {keyGroups(d.key.slice(0, 32))}…
