@@ -244,7 +244,7 @@ fn print_event(ev: &Event) {
         Event::Identity { alert } => println!("{}", identity::alert_line(alert)),
         Event::DeviceLinked { device } => println!("New device {device} linked"),
         Event::UnlinkedDevice { device, name } => println!(
-            "ALERT: the server registered a device {name:?} ({device}) for your account that none of your devices linked. It is not trusted and will not be added to rooms. If you did not just log in somewhere, someone with access to the server did."
+            "New device {name:?} ({device}) signed in to your account. It is not trusted until you link it from one of your devices. If you did not just sign in somewhere, someone else did (or someone with access to the server): do not link it."
         ),
         Event::DevicesRevoked { room, removed } => {
             println!("{room} removed {} revoked device(s)", removed.len())

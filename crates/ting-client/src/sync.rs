@@ -48,9 +48,9 @@ pub enum Event {
         /// The device.
         device: DeviceId,
     },
-    /// The server registered a device for this user that no device of theirs linked: it is
-    /// not trusted and never added. Unexpected ones mean someone with access to the server
-    /// logged in as this user.
+    /// A device signed in to this user's account that no device of theirs linked (yet): it is
+    /// not trusted and never added. Expected while the user links a new device; otherwise
+    /// someone else — or someone with access to the server — logged in as this user.
     UnlinkedDevice {
         /// The device.
         device: DeviceId,

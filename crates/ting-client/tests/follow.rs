@@ -5,33 +5,11 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use support::{Server, link_with, login, texts};
+use support::{Server, follow_in_background, link_with, login, texts};
 use ting_client::local::HistoryItem;
 use ting_client::{Device, Event};
 use ting_proto::ds::{MessageKind, SendMessage};
 use ting_proto::{Base64, ErrorCode, MessageId};
-
-/// Runs `follow` in a task until `stop` fires; returns the device and what it saw.
-fn follow_in_background(
-    mut d: Device,
-) -> (
-    tokio::task::JoinHandle<Device>,
-    Arc<Mutex<Vec<Event>>>,
-    tokio::sync::oneshot::Sender<()>,
-) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let sink = seen.clone();
-    let task = tokio::spawn(async move {
-        d.follow(move |e| sink.lock().unwrap().push(e.clone()), async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-        d
-    });
-    (task, seen, tx)
-}
 
 fn texts_of(events: &[Event]) -> Vec<String> {
     events

@@ -139,11 +139,14 @@ impl Server {
     }
 
     fn create_account(&self, name: &str, admin: bool) {
+        let args: &[&str] = if admin { &["--admin"] } else { &[] };
+        self.admin_with_password(&["create-user", name], args, PW);
+    }
+
+    /// Runs `ting admin <cmd> --password-stdin <extra>` with `password` on stdin.
+    pub fn admin_with_password(&self, cmd: &[&str], extra: &[&str], password: &str) {
         let mut c = base_cmd(&self.data, self.db_url.as_deref());
-        c.args(["create-user", name, "--password-stdin"]);
-        if admin {
-            c.arg("--admin");
-        }
+        c.args(cmd).arg("--password-stdin").args(extra);
         let mut child = c
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -153,9 +156,20 @@ impl Server {
             .stdin
             .take()
             .unwrap()
-            .write_all(format!("{PW}\n").as_bytes())
+            .write_all(format!("{password}\n").as_bytes())
             .unwrap();
-        assert!(child.wait().unwrap().success(), "creating {name}");
+        assert!(child.wait().unwrap().success(), "ting admin {cmd:?}");
+    }
+
+    /// The server's SQLite database, opened as an operator with file access would.
+    pub async fn sqlite(&self) -> sqlx::SqliteConnection {
+        use sqlx::ConnectOptions as _;
+        format!("sqlite://{}", self.data.join("ting.db").display())
+            .parse::<sqlx::sqlite::SqliteConnectOptions>()
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
     }
 
     /// Makes `toml` the policy in effect (`ting admin policy set`).
@@ -279,4 +293,26 @@ pub async fn link_with(
     approved.unwrap();
     assert!(new.is_certified());
     new
+}
+
+/// Runs `follow` in a task until `stop` fires; returns the device and what it saw.
+pub fn follow_in_background(
+    mut d: ting_client::Device,
+) -> (
+    tokio::task::JoinHandle<ting_client::Device>,
+    std::sync::Arc<std::sync::Mutex<Vec<ting_client::Event>>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let sink = seen.clone();
+    let task = tokio::spawn(async move {
+        d.follow(move |e| sink.lock().unwrap().push(e.clone()), async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+        d
+    });
+    (task, seen, tx)
 }

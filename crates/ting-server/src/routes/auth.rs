@@ -143,6 +143,13 @@ pub async fn login(
                 .client(addr.0),
         )
         .await?;
+        // Tell the user's devices at once: a device they did not expect means someone else
+        // logged in as them (it stays untrusted until one of their devices links it).
+        let info = crate::routes::device_info_of(&state, &user.username, &device).await?;
+        state.hub.to_user(
+            user.id,
+            crate::hub::Delivery::Event(ting_proto::ws::ServerEvent::DeviceAdded { device: info }),
+        );
     }
     audit::record(
         state.store.as_ref(),

@@ -102,8 +102,8 @@ pub async fn upload(
         .await?;
     state.metrics.key_packages_uploaded.inc_by(n);
     if first_upload {
-        // The device can now be added to groups: tell the user's devices, which add it to
-        // their rooms and show the changed safety number.
+        // The device can now be added to groups: tell the user's devices (those that add
+        // devices check its certificate in the key log first).
         let device =
             crate::routes::device_info_of(&state, &auth.user.username, &auth.device).await?;
         state.hub.to_user(
