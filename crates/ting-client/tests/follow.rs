@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use support::{Server, follow_in_background, link_with, login, texts};
 use ting_client::local::HistoryItem;
-use ting_client::{Device, Event};
+use ting_client::Event;
 use ting_proto::ds::{MessageKind, SendMessage};
 use ting_proto::{Base64, ErrorCode, MessageId};
 
