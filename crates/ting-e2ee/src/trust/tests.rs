@@ -245,3 +245,55 @@ fn a_reset_seen_in_the_key_log_blocks_sending_to_a_verified_contact() {
     assert!(alice.blocked_by(&room()).unwrap().is_empty());
     alice.encrypt_message(&room(), &text).unwrap();
 }
+
+#[test]
+fn a_welcome_whose_tree_holds_an_uncertified_leaf_is_refused() {
+    use openmls::prelude::tls_codec::Deserialize as _;
+    use openmls::prelude::{
+        Ciphersuite, Credential, CredentialType, CredentialWithKey, MlsGroup, MlsMessageBodyIn,
+        MlsMessageIn, ProtocolVersion,
+    };
+    use openmls_basic_credential::SignatureKeyPair;
+    let (alice, _) = pair();
+    let mut carol = first_device("carol", "c1");
+    // The operator builds a group itself: its own leaf carries alice's real certificate with
+    // the operator's key, so no certificate vouches for it. It adds carol's honest device.
+    let provider = openmls_rust_crypto::OpenMlsRustCrypto::default();
+    let suite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+    let signer = SignatureKeyPair::new(suite.signature_algorithm()).unwrap();
+    let cred = CredentialWithKey {
+        credential: Credential::new(
+            CredentialType::Other(crate::CREDENTIAL_TING_CERTIFICATE),
+            alice.certificate().unwrap().encode(),
+        ),
+        signature_key: signer.to_public_vec().into(),
+    };
+    let config = crate::mls::group::create_config(
+        &ClientConfig::default(),
+        crate::CipherSuite::from_openmls(suite),
+    )
+    .unwrap();
+    let mut group = MlsGroup::new(&provider, &signer, &config, cred).unwrap();
+    let kp_bytes = carol.key_packages(1).unwrap().remove(0);
+    let kp = match MlsMessageIn::tls_deserialize_exact(&kp_bytes[..])
+        .unwrap()
+        .extract()
+    {
+        MlsMessageBodyIn::KeyPackage(k) => k
+            .validate(
+                openmls_traits::OpenMlsProvider::crypto(&provider),
+                ProtocolVersion::Mls10,
+            )
+            .unwrap(),
+        _ => unreachable!(),
+    };
+    let (_, welcome, _) = group.add_members(&provider, &signer, &[kp]).unwrap();
+    group.merge_pending_commit(&provider).unwrap();
+    let welcome = welcome.to_bytes().unwrap();
+    assert!(matches!(
+        carol.join(&welcome),
+        Err(Error::InvalidCredential { .. })
+    ));
+    assert!(carol.group_ids().is_empty(), "nothing joined");
+    assert!(carol.pin("alice").is_none(), "nothing pinned");
+}
