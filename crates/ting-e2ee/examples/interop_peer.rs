@@ -13,9 +13,16 @@
 //! service and accepts them) unless the request says `"merge": false`; then use
 //! `merge_pending` / `clear_pending`.
 //!
+//! Ting requires every MLS member to carry a device certificate from its user's master
+//! identity key, so `init` also creates the user's identity on this (first) device and
+//! certifies it, unless it says `"certify": false`; such a client can make no key packages or
+//! groups until `create_identity`. A state saved after certification loads certified.
+//!
 //! | cmd | request fields | response fields |
 //! |---|---|---|
-//! | `init` | `user_id` | `device_key` |
+//! | `init` | `user_id`, (`device_id`, default `<user_id>/native`; `now_ms`; `certify`, default true) | `device_key`, `identity_key` (null if not certified) |
+//! | `create_identity` | (`device_id`, `now_ms`) | `identity_key`, `statement`, `certificate` (to publish in the key log) |
+//! | `identity` | | `identity_key`, `certificate` (null before certification), `has_master_key` |
 //! | `key_package` | (`count`, default 1) | `key_packages: [hex]` |
 //! | `last_resort_key_package` | | `key_package` |
 //! | `create_group` | `group_id` | |
@@ -27,25 +34,25 @@
 //! | `merge_pending` | `group_id`, (`now_ms`) | `epoch` |
 //! | `clear_pending` | `group_id` | `epoch` |
 //! | `leave` | `group_id` | `proposal` |
-//! | `join` | `welcome` | `group_id`, `epoch`, `members` |
+//! | `join` | `welcome` | `group_id`, `epoch`, `added_by`, `members`, `alerts` |
 //! | `encrypt` | `group_id`, `text` | `ciphertext` |
-//! | `decrypt` | `group_id`, `ciphertext`, (`now_ms`) | `kind`: `"message"` with `text` (or `body` JSON for non-text), `sender`, `epoch`; `"commit"` with `epoch`, `added`, `removed`, `removed_self`; `"proposal"`; `"own"` |
+//! | `decrypt` | `group_id`, `ciphertext`, (`now_ms`) | `kind`: `"message"` with `text` (or `body` JSON for non-text), `sender`, `epoch`; `"commit"` with `epoch`, `added`, `removed`, `removed_self`, `alerts`; `"proposal"`; `"own"` |
 //! | `epoch` | `group_id` | `epoch` |
-//! | `members` | `group_id` | `members: [{leaf_index, user_id, device_key}]` |
+//! | `members` | `group_id` | `members: [{leaf_index, user_id, device_key, device_id, identity_key}]` |
 //! | `safety_number` | `group_id`, `user_id` | `digits`, `qr` |
 //! | `sframe_key_fingerprint` | `group_id` | `fingerprint`, `epoch` |
 //! | `media_epoch` | `group_id` | `media_epoch` (secret! for handing to a worker in tests only) |
 //! | `encrypt_frame` | `group_id`, `payload`, (`metadata`, `stream`) | `frame` |
 //! | `decrypt_frame` | `group_id`, `frame`, (`metadata`, `now_ms`) | `payload`, `sender_leaf`, `epoch` |
 //! | `save` | `storage_key` | `blob` |
-//! | `load` | `storage_key`, `blob` | `user_id`, `device_key` |
+//! | `load` | `storage_key`, `blob` | `user_id`, `device_key`, `identity_key` |
 //! | `quit` | | (exits) |
 //!
 //! Example session:
 //!
 //! ```text
 //! > {"cmd":"init","user_id":"alice"}
-//! < {"ok":true,"device_key":"5a1f…"}
+//! < {"ok":true,"device_key":"5a1f…","identity_key":"c04e…"}
 //! > {"cmd":"create_group","group_id":"726f6f6d"}
 //! < {"ok":true}
 //! > {"cmd":"add","group_id":"726f6f6d","key_packages":["0001000501…"]}
@@ -58,8 +65,8 @@ use std::io::{BufRead, Write};
 
 use serde_json::{Value, json};
 use ting_e2ee::{
-    Body, Client, ClientConfig, CommitBundle, Envelope, Error, Fault, GroupId, Member, Received,
-    StorageKey, hex,
+    Body, Client, ClientConfig, CommitBundle, Envelope, Error, Fault, GroupId, IdentityAlert,
+    IdentityKey, Member, Received, StorageKey, hex,
 };
 
 struct Peer {
@@ -127,12 +134,27 @@ fn gid(req: &Value) -> Result<GroupId, String> {
     GroupId::new(bytes(req, "group_id")?).map_err(|e| e.to_string())
 }
 
+/// The device id to certify: `device_id` if given, else `<user_id>/native`.
+fn device_id(req: &Value, user: &str) -> Result<String, String> {
+    if req["device_id"].is_null() {
+        Ok(format!("{user}/native"))
+    } else {
+        Ok(s(req, "device_id")?.to_owned())
+    }
+}
+
 fn now(req: &Value) -> u64 {
     req["now_ms"].as_u64().unwrap_or(0)
 }
 
 fn member_json(m: &Member) -> Value {
-    json!({"leaf_index": m.leaf_index, "user_id": m.user_id, "device_key": m.device_key.to_hex()})
+    json!({
+        "leaf_index": m.leaf_index,
+        "user_id": m.user_id,
+        "device_key": m.device_key.to_hex(),
+        "device_id": m.device_id,
+        "identity_key": m.identity_key.to_hex(),
+    })
 }
 
 impl Peer {
@@ -146,11 +168,20 @@ impl Peer {
     fn handle(&mut self, req: &Value) -> Result<Result<Value, Error>, String> {
         let cmd = s(req, "cmd")?;
         if cmd == "init" {
+            let user = s(req, "user_id")?;
+            let device_id = device_id(req, user)?;
+            let certify = req["certify"].as_bool().unwrap_or(true);
             return Ok(
-                Client::new(s(req, "user_id")?, ClientConfig::default()).map(|c| {
-                    let key = c.device_key().to_hex();
+                Client::new(user, ClientConfig::default()).and_then(|mut c| {
+                    if certify {
+                        c.create_identity(device_id.as_bytes(), now(req))?;
+                    }
+                    let v = json!({
+                        "device_key": c.device_key().to_hex(),
+                        "identity_key": c.identity_key().map(|k| k.to_hex()),
+                    });
                     self.client = Some(c);
-                    json!({"device_key": key})
+                    Ok(v)
                 }),
             );
         }
@@ -158,7 +189,11 @@ impl Peer {
             let key =
                 StorageKey::from_slice(&bytes(req, "storage_key")?).map_err(|e| e.to_string())?;
             return Ok(Client::load(&bytes(req, "blob")?, &key).map(|c| {
-                let v = json!({"user_id": c.user_id(), "device_key": c.device_key().to_hex()});
+                let v = json!({
+                    "user_id": c.user_id(),
+                    "device_key": c.device_key().to_hex(),
+                    "identity_key": c.identity_key().map(|k| k.to_hex()),
+                });
                 self.client = Some(c);
                 v
             }));
@@ -166,6 +201,21 @@ impl Peer {
         let merge = req["merge"].as_bool().unwrap_or(true);
         let c = self.client()?;
         Ok(match cmd {
+            "create_identity" => {
+                let device_id = device_id(req, c.user_id())?;
+                c.create_identity(device_id.as_bytes(), now(req)).map(|new| {
+                    json!({
+                        "identity_key": IdentityKey::from_master(&new.statement.master_key).to_hex(),
+                        "statement": hex::encode(&new.statement.encode()),
+                        "certificate": hex::encode(&new.certificate.encode()),
+                    })
+                })
+            }
+            "identity" => Ok(json!({
+                "identity_key": c.identity_key().map(|k| k.to_hex()),
+                "certificate": c.certificate().map(|cert| hex::encode(&cert.encode())),
+                "has_master_key": c.has_master_key(),
+            })),
             "key_package" => {
                 let n = req["count"].as_u64().unwrap_or(1) as usize;
                 c.key_packages(n).map(|kps| {
@@ -238,6 +288,7 @@ impl Peer {
                     "epoch": j.epoch,
                     "added_by": member_json(&j.added_by),
                     "members": j.members.iter().map(member_json).collect::<Vec<_>>(),
+                    "alerts": j.alerts.iter().map(alert_json).collect::<Vec<_>>(),
                 })
             }),
             "encrypt" => {
@@ -308,6 +359,21 @@ fn commit(
     }))
 }
 
+fn alert_json(a: &IdentityAlert) -> Value {
+    match a {
+        IdentityAlert::Changed {
+            user_id,
+            previous,
+            current,
+            was_verified,
+        } => json!({"kind": "changed", "user_id": user_id, "previous": previous.to_hex(),
+            "current": current.to_hex(), "was_verified": was_verified}),
+        IdentityAlert::OwnIdentityReset { current } => {
+            json!({"kind": "own_identity_reset", "current": current.to_hex()})
+        }
+    }
+}
+
 fn received_json(r: &Received) -> Value {
     match r {
         Received::Message(m) => {
@@ -326,6 +392,7 @@ fn received_json(r: &Received) -> Value {
             "added": c.change.added.iter().map(member_json).collect::<Vec<_>>(),
             "removed": c.change.removed.iter().map(member_json).collect::<Vec<_>>(),
             "removed_self": c.removed_self,
+            "alerts": c.alerts.iter().map(alert_json).collect::<Vec<_>>(),
         }),
         Received::Proposal(p) => {
             json!({"kind": "proposal", "sender": member_json(&p.sender), "proposal": format!("{:?}", p.kind)})
