@@ -168,6 +168,12 @@ pub const TABLES: &[Table] = &[
         personal: true,
     },
     Table {
+        name: "recovery_backups",
+        purpose: "Account recovery: the user's identity key, encrypted under a recovery key only the user holds; the host cannot open it.",
+        subjects: "users",
+        personal: true,
+    },
+    Table {
         name: "server_secrets",
         purpose: "The server's own keys (e.g. the key log's checkpoint signing key), shared by all nodes.",
         subjects: "none",
@@ -192,6 +198,7 @@ pub const HIDDEN_FROM_HOST: &[(&str, &str, Visibility)] = &[
     ("key_log", "record", Visibility::PublicKey),
     ("link_rendezvous", "request", Visibility::PublicKey),
     ("link_rendezvous", "response", Visibility::Ciphertext),
+    ("recovery_backups", "data", Visibility::Ciphertext),
     ("server_secrets", "value", Visibility::ServerSecret),
 ];
 

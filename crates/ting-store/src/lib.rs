@@ -53,7 +53,7 @@ pub use crate::governance::{
 pub use crate::model::{Device, KeyPackageClaim, NewDevice, NewUser, Session, User};
 pub use crate::open::{Backend, open};
 pub use crate::trust::{
-    KeyLogKind, KeyLogRecord, KeyLogStore, Link, LinkStore, NewLink, SecretStore,
+    KeyLogKind, KeyLogRecord, KeyLogStore, Link, LinkStore, NewLink, RecoveryStore, SecretStore,
 };
 
 use async_trait::async_trait;
@@ -185,6 +185,7 @@ pub trait Store:
     + SubjectStore
     + KeyLogStore
     + LinkStore
+    + RecoveryStore
     + SecretStore
 {
     /// Which backend this is.

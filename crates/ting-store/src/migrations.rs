@@ -34,6 +34,11 @@ const SQLITE: &[Embedded] = &[
         "key_transparency",
         include_str!("../migrations/sqlite/0004_key_transparency.sql"),
     ),
+    (
+        5,
+        "recovery",
+        include_str!("../migrations/sqlite/0005_recovery.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -56,6 +61,11 @@ const POSTGRES: &[Embedded] = &[
         4,
         "key_transparency",
         include_str!("../migrations/postgres/0004_key_transparency.sql"),
+    ),
+    (
+        5,
+        "recovery",
+        include_str!("../migrations/postgres/0005_recovery.sql"),
     ),
 ];
 

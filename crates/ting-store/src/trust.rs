@@ -152,6 +152,17 @@ pub trait LinkStore: Send + Sync {
     async fn purge_expired_links(&self, now: i64) -> Result<u64>;
 }
 
+/// Recovery backups: a user's master identity key encrypted under a recovery key only the
+/// user has. One per user; a new one replaces the old.
+#[async_trait]
+pub trait RecoveryStore: Send + Sync {
+    /// Stores (or replaces) `user`'s backup. [`Error::NotFound`]`("user")` if there is no such
+    /// account.
+    async fn put_recovery_backup(&self, user: UserId, data: &[u8], now: i64) -> Result<()>;
+    /// `user`'s backup, if any.
+    async fn recovery_backup(&self, user: UserId) -> Result<Option<Vec<u8>>>;
+}
+
 /// Secrets of the server itself (not of users), shared by every node.
 #[async_trait]
 pub trait SecretStore: Send + Sync {

@@ -221,6 +221,7 @@ conformance! {
     link_expiry => LinkExpiry,
     link_response_concurrent => LinkResponseConcurrent,
     server_secret => ServerSecret,
+    recovery_backup => RecoveryBackup,
     inventory_matches_schema => InventoryMatchesSchema,
     ping => Ping,
 }

@@ -122,6 +122,8 @@ pub enum Case {
     LinkResponseConcurrent,
     /// A server secret is stored once; every caller gets the same value.
     ServerSecret,
+    /// A recovery backup is stored per user, replaced by the next, refused for no account.
+    RecoveryBackup,
     /// Every column of the migrated schema is in the data inventory, and vice versa (R15).
     InventoryMatchesSchema,
     /// `ping` works and `backend` answers.
@@ -172,6 +174,7 @@ impl Case {
         Case::LinkExpiry,
         Case::LinkResponseConcurrent,
         Case::ServerSecret,
+        Case::RecoveryBackup,
         Case::InventoryMatchesSchema,
         Case::Ping,
     ];
@@ -220,6 +223,7 @@ impl Case {
             Case::LinkExpiry => "link_expiry",
             Case::LinkResponseConcurrent => "link_response_concurrent",
             Case::ServerSecret => "server_secret",
+            Case::RecoveryBackup => "recovery_backup",
             Case::InventoryMatchesSchema => "inventory_matches_schema",
             Case::Ping => "ping",
         }
@@ -269,6 +273,7 @@ impl Case {
             Case::LinkExpiry => trust::link_expiry(&*store).await,
             Case::LinkResponseConcurrent => trust::link_response_concurrent(store).await,
             Case::ServerSecret => trust::server_secret(store).await,
+            Case::RecoveryBackup => trust::recovery_backup(&*store).await,
             Case::InventoryMatchesSchema => governance::inventory_matches_schema(&*store).await,
             Case::Ping => ping(&*store).await,
         }

@@ -279,3 +279,25 @@ pub(super) async fn server_secret(store: Arc<dyn Store>) -> Result<()> {
     assert_eq!(seen.len(), 1, "every caller gets the same secret");
     Ok(())
 }
+
+pub(super) async fn recovery_backup(store: &dyn Store) -> Result<()> {
+    let (ivy, _) = user_with_device(store, "ivy").await?;
+    let (jon, _) = user_with_device(store, "jon").await?;
+    assert_eq!(store.recovery_backup(ivy).await?, None);
+    store.put_recovery_backup(ivy, &[1; 60], T0).await?;
+    store.put_recovery_backup(jon, &[2; 60], T0).await?;
+    store.put_recovery_backup(ivy, &[3; 60], T0 + 1).await?;
+    assert_eq!(
+        store.recovery_backup(ivy).await?,
+        Some(vec![3; 60]),
+        "replaced"
+    );
+    assert_eq!(store.recovery_backup(jon).await?, Some(vec![2; 60]));
+    assert!(matches!(
+        store
+            .put_recovery_backup(UserId::random(), &[4; 60], T0)
+            .await,
+        Err(Error::NotFound("user"))
+    ));
+    Ok(())
+}

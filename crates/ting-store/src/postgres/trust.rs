@@ -10,7 +10,7 @@ use super::PgStore;
 use crate::rows::{db, saturating, write};
 use crate::trust::{
     self, KeyLogKind, KeyLogRecord, KeyLogRow, KeyLogStore, Link, LinkRow, LinkStore, NewLink,
-    SecretStore,
+    RecoveryStore, SecretStore,
 };
 use crate::{Result, rows};
 
@@ -206,6 +206,31 @@ impl SecretStore for PgStore {
         sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
             .bind(name)
             .fetch_one(&self.pool)
+            .await
+            .map_err(db)
+    }
+}
+
+#[async_trait]
+impl RecoveryStore for PgStore {
+    async fn put_recovery_backup(&self, user: UserId, data: &[u8], now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO recovery_backups (user_id, data, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (user_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
+        )
+        .bind(user.to_string())
+        .bind(data)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| write(e, "user"))?;
+        Ok(())
+    }
+
+    async fn recovery_backup(&self, user: UserId) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT data FROM recovery_backups WHERE user_id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
             .await
             .map_err(db)
     }
