@@ -8,7 +8,7 @@ use ting_proto::api::{
     ClaimedKeyPackages, DeviceList, KeyLogAppendRequest, KeyLogAppendResponse, KeyLogInfo,
     KeyLogProofResponse, KeyLogUserResponse, KeyPackageCount, KeyPackageUpload, LinkCreateRequest,
     LinkCreateResponse, LinkRequestInfo, LinkRespondRequest, LinkResponseBody, LoginRequest,
-    LoginResponse, Me,
+    LoginResponse, Me, RecoveryBackup,
 };
 use ting_proto::ds::{
     Ack, BlobInfo, CreateBlob, CreateRoom, MessageAccepted, MessagePage, RoomInfo, RoomKind,
@@ -181,6 +181,21 @@ impl Api {
             "/api/v1/keylog/proof/consistency?old={old}&new={new}"
         ))
         .await
+    }
+
+    /// Stores (replaces) this user's recovery backup (certified devices only).
+    pub async fn put_recovery_backup(&self, backup: Vec<u8>) -> Result<()> {
+        let body = RecoveryBackup {
+            backup: Base64(backup),
+        };
+        self.send_empty(self.request(Method::PUT, "/api/v1/recovery").json(&body))
+            .await
+    }
+
+    /// This user's recovery backup.
+    pub async fn recovery_backup(&self) -> Result<Vec<u8>> {
+        let body: RecoveryBackup = self.get("/api/v1/recovery").await?;
+        Ok(body.backup.into_inner())
     }
 
     /// Opens a device-link rendezvous (new device).

@@ -315,7 +315,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         println!("logged in as {username}; device {}", device.device_id()?);
         if !device.is_certified() {
             println!(
-                "This device is not linked to your identity yet. Run `ting-client link show` here and approve the code on one of your devices (or `ting-client reset-identity` if you lost all of them)."
+                "This device is not linked to your identity yet. Run `ting-client link show` here and approve the code on one of your devices (or `ting-client recover` with your recovery key, or `ting-client reset-identity` if you have neither)."
             );
             return Ok(());
         }

@@ -115,6 +115,39 @@ impl Device {
         self.replenish_key_packages().await
     }
 
+    /// Makes a new recovery key (returned, to show the user once) and stores the backup it
+    /// opens on the server, replacing any older one. Needs the master key.
+    pub async fn create_recovery(&mut self) -> Result<zeroize::Zeroizing<String>> {
+        let kit = self.e2ee.create_recovery()?;
+        self.api.put_recovery_backup(kit.backup).await?;
+        Ok(kit.key)
+    }
+
+    /// On a new, unlinked device of a user who has no other device left: opens the backup
+    /// with the recovery key, checks it holds the master key the key log shows, certifies this
+    /// device and publishes it with its KeyPackages.
+    pub async fn recover(&mut self, recovery_key: &str) -> Result<()> {
+        if self.is_certified() {
+            return Err(Error::Usage("this device is already linked".into()));
+        }
+        let me = self.app.username.clone();
+        let master = self
+            .user_keys(&me)
+            .await?
+            .master_key
+            .ok_or_else(|| Error::Usage(format!("{me} has no identity to recover")))?;
+        let backup = self.api.recovery_backup().await?;
+        let device = Self::cert_device_id(self.device_id()?);
+        let cert = self
+            .e2ee
+            .recover(recovery_key, &backup, &master, &device, now_ms())?;
+        self.save()?;
+        self.api
+            .append_key_log(Entry::Device(cert).encode())
+            .await?;
+        self.replenish_key_packages().await
+    }
+
     fn log_view(&self) -> Result<LogView> {
         let t = &self.app.key_log;
         let log_key = t

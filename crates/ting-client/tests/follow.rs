@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use support::{Server, follow_in_background, link_with, login, texts};
-use ting_client::local::HistoryItem;
 use ting_client::Event;
+use ting_client::local::HistoryItem;
 use ting_proto::ds::{MessageKind, SendMessage};
 use ting_proto::{Base64, ErrorCode, MessageId};
 

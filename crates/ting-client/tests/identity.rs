@@ -354,3 +354,60 @@ async fn linking_refuses_swapped_replayed_and_raced_provisioning() {
     assert!(other.e2ee().link_complete(&response, now_ms()).is_err());
     assert!(!other.is_certified());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recovery_key_brings_the_identity_to_a_new_device_and_nothing_else_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp, &["alice", "bob"]);
+    let mut a1 = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
+    let key = a1.create_recovery().await.unwrap();
+    let room = b1.create_room(None).await.unwrap();
+    b1.invite(room, "alice").await.unwrap();
+    let alices = b1.e2ee().pin("alice").unwrap().identity_key.clone();
+    b1.e2ee().mark_verified("alice", &alices).unwrap();
+    // alice loses her laptop (it stays on the shelf, forever offline).
+    drop(a1);
+
+    // The operator logs in as alice: its device may read the backup but cannot open it, and
+    // may not replace it.
+    let mut evil = operator_login(&server, tmp.path(), "alice").await;
+    let backup = evil.api().recovery_backup().await.unwrap();
+    assert!(!backup.is_empty());
+    let err = evil
+        .api()
+        .put_recovery_backup(vec![1; 61])
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(ting_proto::ErrorCode::Forbidden), "{err}");
+    let guess = "0".repeat(52);
+    let err = evil.recover(&guess).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Crypto(ting_e2ee::Error::Recovery { .. })),
+        "{err}"
+    );
+    assert!(!evil.is_certified());
+
+    // alice's new phone, with her recovery key: the same identity, so bob — who verified
+    // her — is not warned and adds the phone like any of her devices.
+    let mut phone = login(&server, tmp.path(), "alice", "phone").await;
+    assert!(!phone.is_certified());
+    phone.recover(&key).await.unwrap();
+    assert!(phone.is_certified());
+    assert_eq!(phone.e2ee().identity_key(), Some(alices.clone()));
+    let added = b1.invite(room, "alice").await.unwrap();
+    assert_eq!(added, vec![phone.device_id().unwrap()]);
+    assert!(b1.e2ee().pin("alice").unwrap().verified, "still verified");
+    b1.send_text(room, "welcome back").await.unwrap();
+    phone.sync().await.unwrap();
+    assert_eq!(texts(&phone, room), vec!["welcome back"]);
+    // A recovered device may make a new recovery key (the old one then opens nothing).
+    let new_key = phone.create_recovery().await.unwrap();
+    assert_ne!(new_key.as_str(), key.as_str());
+    let mut tablet = login(&server, tmp.path(), "alice", "tablet").await;
+    assert!(
+        tablet.recover(&key).await.is_err(),
+        "the old key is replaced"
+    );
+    tablet.recover(&new_key).await.unwrap();
+}

@@ -114,6 +114,13 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A recovery key does not open the backup, or the backup holds another identity key than
+    /// the key log shows.
+    #[error("recovery refused: {reason}")]
+    Recovery {
+        /// Why.
+        reason: &'static str,
+    },
     /// A file's plaintext does not match the size or SHA-256 announced in its `FileRef`, or its
     /// ciphertext stream ended early or has extra bytes.
     #[error("file integrity check failed: {reason}")]
@@ -194,6 +201,7 @@ impl Error {
             | Error::IdentityChanged { .. }
             | Error::RevokedDevice { .. }
             | Error::Link { .. }
+            | Error::Recovery { .. }
             | Error::FileIntegrity { .. } => Fault::Peer,
             Error::UnknownGroup
             | Error::GroupExists

@@ -124,4 +124,5 @@ pub use sframe::{DecryptedFrame, MediaEpoch, MediaKeys, SframeConfig};
 pub use state::StorageKey;
 pub use ting_trust;
 pub use trust::link::{LinkPreview, device_fingerprint, rendezvous_of};
+pub use trust::recovery::RecoveryKit;
 pub use trust::{IdentityAlert, NewIdentity, Pin};

@@ -364,6 +364,19 @@ pub struct LinkResponseBody {
     pub response: Base64,
 }
 
+/// Largest recovery backup in bytes (an encrypted 32-byte key and a little framing).
+pub const MAX_RECOVERY_BACKUP_LEN: usize = 1024;
+
+/// `PUT /api/v1/recovery` and the answer of `GET /api/v1/recovery`: the user's master
+/// identity key, encrypted on their device under their recovery key (opaque to the server).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryBackup {
+    /// At most 1 KiB.
+    pub backup: Base64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,14 +8,14 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use ting_proto::ErrorCode;
 
 use crate::error::ApiError;
 use crate::metrics::RequestLabels;
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, keylog, link, messages, openapi, policy, rooms,
-    setup, welcomes, ws,
+    auth, blobs, devices, health, key_packages, keylog, link, messages, openapi, policy, recovery,
+    rooms, setup, welcomes, ws,
 };
 use crate::state::AppState;
 
@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/link", post(link::create))
         .route("/link/{id}", get(link::get))
         .route("/link/{id}/response", post(link::respond).get(link::take))
+        .route("/recovery", put(recovery::put).get(recovery::get))
         .route("/rooms", post(rooms::create).get(rooms::list))
         .route("/rooms/{id}", get(rooms::get).patch(rooms::update))
         .route("/rooms/{id}/members", get(rooms::members))

@@ -32,6 +32,14 @@ pub enum LinkCommand {
     },
 }
 
+/// The recovery key.
+#[derive(Debug, Subcommand)]
+pub enum RecoveryCommand {
+    /// Make a new recovery key and show it once: write it down and keep it safe. It replaces
+    /// any older one. Needs a device holding your identity key.
+    Show,
+}
+
 /// Identity subcommands (flattened into the main command list).
 #[derive(Debug, Subcommand)]
 pub enum IdentityCommand {
@@ -43,6 +51,15 @@ pub enum IdentityCommand {
     },
     /// Show this device's identity: the user's identity key and whether the device is linked.
     Identity,
+    /// Your recovery key: `recovery show` makes one.
+    Recovery {
+        /// What to do.
+        #[command(subcommand)]
+        command: RecoveryCommand,
+    },
+    /// On a new device, when none of your devices is left: take your identity back with your
+    /// recovery key (read from stdin).
+    Recover,
     /// Mark a contact's identity as verified after comparing safety numbers (`members`).
     Verify {
         /// Username.
@@ -153,6 +170,28 @@ pub async fn run(device: &mut Device, cmd: IdentityCommand) -> Result<()> {
                 "key fingerprint: {}",
                 device.e2ee().own_device_fingerprint()
             );
+        }
+        IdentityCommand::Recovery {
+            command: RecoveryCommand::Show,
+        } => {
+            let key = device.create_recovery().await?;
+            println!("Your recovery key (shown once; write it down and keep it somewhere safe):");
+            println!();
+            println!("    {}", key.as_str());
+            println!();
+            println!(
+                "With it, a new device can take your identity back if you lose all of yours (`ting-client recover`). Any older recovery key no longer works."
+            );
+        }
+        IdentityCommand::Recover => {
+            println!("Recovery key:");
+            let mut line = zeroize::Zeroizing::new(String::new());
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::Usage(format!("reading the recovery key: {e}")))?;
+            device.recover(line.trim()).await?;
+            println!("recovered: this device now holds your identity");
         }
         IdentityCommand::Verify { user } => {
             let key = device

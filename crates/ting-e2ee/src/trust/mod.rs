@@ -15,6 +15,7 @@
 //!   accepted again.
 
 pub mod link;
+pub mod recovery;
 pub(crate) mod state;
 
 use std::collections::{BTreeMap, BTreeSet};

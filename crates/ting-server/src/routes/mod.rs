@@ -10,6 +10,7 @@ pub mod link;
 pub mod messages;
 pub mod openapi;
 pub mod policy;
+pub mod recovery;
 pub mod rooms;
 pub mod setup;
 pub mod welcomes;

@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, keylog, link, messages, policy, rooms, setup,
-    welcomes, ws,
+    auth, blobs, devices, health, key_packages, keylog, link, messages, policy, recovery, rooms,
+    setup, welcomes, ws,
 };
 
 /// The OpenAPI document.
@@ -24,6 +24,7 @@ use crate::routes::{
         keylog::append, keylog::user, keylog::key, keylog::checkpoint, keylog::entries,
         keylog::inclusion, keylog::consistency, keylog::cosign,
         link::create, link::get, link::respond, link::take,
+        recovery::put, recovery::get,
     ),
     components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
     modifiers(&BearerAuth)
