@@ -1,4 +1,5 @@
-//! Incoming MLS messages for a live two-member group (`Client::handle_message`).
+//! Incoming MLS messages for a live two-member group (`Client::handle_message`); both devices
+//! certified by their users' master keys, so commits reach the certificate checks.
 #![no_main]
 
 use std::sync::{Mutex, OnceLock};
@@ -12,6 +13,8 @@ fn member() -> &'static Mutex<(Client, GroupId)> {
         let gid = GroupId::new(*b"fuzz").unwrap();
         let mut alice = Client::new("alice", ClientConfig::default()).unwrap();
         let mut bob = Client::new("bob", ClientConfig::default()).unwrap();
+        alice.create_identity(b"alice-device", 0).unwrap();
+        bob.create_identity(b"bob-device", 0).unwrap();
         alice.create_group(&gid).unwrap();
         let kp = bob.key_packages(1).unwrap().remove(0);
         let b = alice.add_members(&gid, &[kp]).unwrap();

@@ -1,4 +1,5 @@
-//! Welcomes (`Client::join`) and key packages (`Client::inspect_key_package`).
+//! Welcomes (`Client::join`) and key packages (`Client::inspect_key_package`) for a certified
+//! device (key packages carry device certificates; a welcome's leaves are checked).
 #![no_main]
 
 use std::sync::{Mutex, OnceLock};
@@ -10,6 +11,7 @@ fn client() -> &'static Mutex<Client> {
     static CLIENT: OnceLock<Mutex<Client>> = OnceLock::new();
     CLIENT.get_or_init(|| {
         let mut c = Client::new("carol", ClientConfig::default()).unwrap();
+        c.create_identity(b"carol-device", 0).unwrap();
         c.key_packages(2).unwrap();
         c.last_resort_key_package().unwrap();
         Mutex::new(c)
