@@ -175,6 +175,19 @@ impl Api {
         self.get("/api/v1/keylog/key").await
     }
 
+    /// The key log's newest signed checkpoint (with the cosignatures collected for it).
+    pub async fn key_log_checkpoint(&self) -> Result<String> {
+        let resp = check(
+            self.request(Method::GET, "/api/v1/keylog/checkpoint")
+                .send()
+                .await?,
+        )
+        .await?;
+        resp.text()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))
+    }
+
     /// A consistency proof between two sizes of the key log.
     pub async fn key_log_consistency(&self, old: u64, new: u64) -> Result<KeyLogProofResponse> {
         self.get(&format!(

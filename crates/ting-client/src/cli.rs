@@ -246,6 +246,13 @@ fn print_event(ev: &Event) {
         Event::UnlinkedDevice { device, name } => println!(
             "New device {name:?} ({device}) signed in to your account. It is not trusted until you link it from one of your devices. If you did not just sign in somewhere, someone else did (or someone with access to the server): do not link it."
         ),
+        Event::SplitView {
+            room,
+            sender,
+            detail,
+        } => println!(
+            "{room} ALERT: {sender}'s device and this one see different key logs ({detail}). The server may be showing you different keys; do not trust new devices until this is resolved."
+        ),
         Event::DevicesRevoked { room, removed } => {
             println!("{room} removed {} revoked device(s)", removed.len())
         }

@@ -29,6 +29,8 @@ pub struct Device {
     pub(crate) device_keys: HashMap<DeviceId, (String, Vec<u8>)>,
     /// Self-remove proposals this device is to commit, per room (the leavers' devices).
     pub(crate) pending_leaves: HashMap<RoomId, Vec<DeviceId>>,
+    /// Key log positions of other members already checked against this device's view.
+    pub(crate) checked_positions: std::collections::HashSet<ting_e2ee::LogPosition>,
 }
 
 impl std::fmt::Debug for Device {
@@ -125,6 +127,7 @@ impl Device {
             dir: state_dir,
             device_keys: HashMap::new(),
             pending_leaves: HashMap::new(),
+            checked_positions: Default::default(),
         };
         device.save()?;
         if device.establish_identity().await? == crate::IdentityStatus::Certified {
@@ -155,6 +158,7 @@ impl Device {
             dir: state_dir,
             device_keys: HashMap::new(),
             pending_leaves: HashMap::new(),
+            checked_positions: Default::default(),
         })
     }
 
@@ -248,6 +252,16 @@ impl Device {
         let gid = group_id(room);
         let id = MessageId::random();
         let mut attempt = 0u64;
+        let position = self
+            .app
+            .key_log
+            .latest
+            .as_ref()
+            .map(|l| ting_e2ee::LogPosition {
+                size: l.size,
+                root: l.root,
+            });
+        self.e2ee.set_log_position(position);
         for _ in 0..MAX_RETRIES * 4 {
             let payload = self.e2ee.encrypt_message(&gid, &envelope)?;
             let epoch = self.e2ee.epoch(&gid)?;

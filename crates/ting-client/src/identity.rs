@@ -197,6 +197,75 @@ impl Device {
         Ok(cp)
     }
 
+    /// Checks a key log position another member carried against this device's own view: the
+    /// same tree, or one the other extends, as the server's consistency proof shows. `Err`
+    /// says why not (a split view). A position this device cannot check for lack of a view,
+    /// or because the server is unreachable, passes (it is checked again next time).
+    pub(crate) async fn check_peer_position(
+        &mut self,
+        peer: ting_e2ee::LogPosition,
+    ) -> std::result::Result<(), String> {
+        if self.checked_positions.contains(&peer) {
+            return Ok(());
+        }
+        let Some(mine) = self.app.key_log.latest.clone() else {
+            return Ok(());
+        };
+        let fits = if peer.size == mine.size {
+            peer.root == mine.root
+        } else {
+            let (old, old_root, new, new_root) = if peer.size < mine.size {
+                (peer.size, peer.root, mine.size, mine.root)
+            } else {
+                // Catch up first: the newer checkpoint must extend this device's view.
+                let Ok(note) = self.api.key_log_checkpoint().await else {
+                    return Ok(());
+                };
+                let cp = match self.accept_checkpoint(&note).await {
+                    Ok(cp) => cp,
+                    // The server's own log contradicts this device's view.
+                    Err(Error::Verification(e)) if e.contains("rollback") || e.contains("fork") => {
+                        return Err(e);
+                    }
+                    // Not checkable now (no witness cosignature yet, unreachable): next time.
+                    Err(_) => return Ok(()),
+                };
+                if cp.size < peer.size {
+                    return Err(format!(
+                        "a member saw a key log of {} records; the server shows {}",
+                        peer.size, cp.size
+                    ));
+                }
+                if cp.size == peer.size {
+                    return if cp.root == peer.root {
+                        self.checked_positions.insert(peer);
+                        Ok(())
+                    } else {
+                        Err(format!("two different key logs of {} records", peer.size))
+                    };
+                }
+                (peer.size, peer.root, cp.size, cp.root)
+            };
+            let Ok(resp) = self.api.key_log_consistency(old, new).await else {
+                return Err(format!(
+                    "the server proves no consistency between the key logs of {old} and {new} records"
+                ));
+            };
+            let proof = hashes(&resp.proof).map_err(|e| e.to_string())?;
+            ting_e2ee::ting_trust::verify_consistency(old, &old_root, new, &new_root, &proof)
+                .is_ok()
+        };
+        if fits {
+            self.checked_positions.insert(peer);
+            Ok(())
+        } else {
+            Err(format!(
+                "a member's key log of {} records does not fit the one of {} records this device saw",
+                peer.size, mine.size
+            ))
+        }
+    }
+
     /// `username`'s keys as the key log proves them: every record included in a checkpoint
     /// consistent with what this device saw before, replayed through the log's rules.
     pub async fn user_keys(&mut self, username: &str) -> Result<UserKeys> {

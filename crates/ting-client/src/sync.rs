@@ -57,6 +57,17 @@ pub enum Event {
         /// Its name.
         name: String,
     },
+    /// A member's message carried a key log position that does not fit the log this device
+    /// saw: the server shows members different logs (a split view). Keys learned from the log
+    /// must not be trusted until this is resolved.
+    SplitView {
+        /// Room.
+        room: RoomId,
+        /// The member whose view differs.
+        sender: String,
+        /// What did not fit.
+        detail: String,
+    },
     /// Devices revoked by their user's master key were removed from a room.
     DevicesRevoked {
         /// Room.
@@ -305,6 +316,15 @@ impl Device {
                 .await
             {
                 Ok(()) => {
+                    if let Some(position) = rm.log_position
+                        && let Err(detail) = self.check_peer_position(position).await
+                    {
+                        events.push(Event::SplitView {
+                            room,
+                            sender: rm.sender.user_id.clone(),
+                            detail,
+                        });
+                    }
                     let local = self.app.rooms.entry(room).or_default();
                     if let Some(entry) = apply_envelope(
                         local,

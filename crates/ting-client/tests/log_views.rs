@@ -7,9 +7,9 @@ mod support;
 use std::path::Path;
 
 use support::{PW, Server, link, login};
-use ting_client::Device;
 use ting_client::local::KeyLogTrust;
 use ting_client::witness::{KeyLogApi, open_witness, run_round};
+use ting_client::{Device, Event};
 use ting_e2ee::ting_trust::WitnessSigner;
 
 fn now_unix() -> u64 {
@@ -127,4 +127,59 @@ async fn clients_requiring_a_witness_refuse_checkpoints_it_did_not_cosign() {
         .await
         .unwrap();
     assert_eq!(a1.user_keys("bob").await.unwrap().devices.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_shown_different_logs_notice_it_from_each_others_messages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut server = Server::start(&data, 0, None);
+    for u in ["bob", "carol", "dave", "erin"] {
+        server.create_user(u);
+    }
+    let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
+    let mut c1 = login(&server, tmp.path(), "carol", "laptop").await;
+    let room = b1.create_room(None).await.unwrap();
+    b1.invite(room, "carol").await.unwrap();
+    c1.sync().await.unwrap();
+    // Same view: messages carry the same position and nothing is reported.
+    b1.send_text(room, "same log").await.unwrap();
+    let events = c1.sync().await.unwrap();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::SplitView { .. })),
+        "{events:?}"
+    );
+
+    // The operator keeps a copy of the database; dave joins; bob's device sees the log grow.
+    server.kill9();
+    let backup = tmp.path().join("backup");
+    copy_db(&data, &backup);
+    server.restart();
+    let _d1 = login(&server, tmp.path(), "dave", "laptop").await;
+    b1.user_keys("dave").await.unwrap();
+    // The operator restores the copy and grows another history of the same length (erin
+    // instead of dave), which carol's device — that never saw dave — accepts.
+    server.kill9();
+    copy_db(&backup, &data);
+    server.restart();
+    let _e1 = login(&server, tmp.path(), "erin", "laptop").await;
+    c1.user_keys("erin").await.unwrap();
+
+    // Each one's next message shows the other that their logs differ.
+    c1.send_text(room, "from the forked view").await.unwrap();
+    let events = b1.sync().await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::SplitView { sender, .. } if sender == "carol")),
+        "{events:?}"
+    );
+    b1.send_text(room, "from the honest view").await.unwrap();
+    let events = c1.sync().await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::SplitView { sender, .. } if sender == "bob")),
+        "{events:?}"
+    );
 }

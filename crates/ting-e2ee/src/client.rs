@@ -68,6 +68,9 @@ pub struct Client {
     pub(crate) trust: TrustStore,
     /// A link request waiting for approval (memory only: its one-time key never persists).
     pub(crate) pending_link: Option<PendingLink>,
+    /// The key log position this device carries in its messages (memory only; the app sets
+    /// it from its verified view of the log).
+    pub(crate) log_position: Option<crate::trust::LogPosition>,
 }
 
 impl std::fmt::Debug for Client {
@@ -103,6 +106,7 @@ impl Client {
             identity: OwnIdentity::default(),
             trust: TrustStore::default(),
             pending_link: None,
+            log_position: None,
         })
     }
 

@@ -125,4 +125,4 @@ pub use state::StorageKey;
 pub use ting_trust;
 pub use trust::link::{LinkPreview, device_fingerprint, rendezvous_of};
 pub use trust::recovery::RecoveryKit;
-pub use trust::{IdentityAlert, NewIdentity, Pin};
+pub use trust::{IdentityAlert, LogPosition, NewIdentity, Pin};

@@ -211,6 +211,7 @@ fn decode_plaintext(plaintext: &[u8]) -> Result<Client> {
         identity,
         trust,
         pending_link: None,
+        log_position: None,
     })
 }
 

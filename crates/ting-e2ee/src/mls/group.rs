@@ -235,6 +235,9 @@ impl Client {
         {
             return Err(Error::IdentityChanged { user_id });
         }
+        if let Some(position) = &self.log_position {
+            entry.mls.set_aad(position.encode());
+        }
         let msg = entry
             .mls
             .create_message(&self.provider, &self.signer, &padded)

@@ -74,6 +74,7 @@ impl Client {
         };
         let credential = processed.credential().clone();
         let epoch = processed.epoch().as_u64();
+        let log_position = crate::trust::LogPosition::decode(processed.aad());
 
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(app) => {
@@ -91,6 +92,7 @@ impl Client {
                     epoch,
                     sender,
                     envelope,
+                    log_position,
                 }))
             }
             ProcessedMessageContent::ProposalMessage(queued) => {

@@ -130,6 +130,8 @@ pub struct ReceivedMessage {
     pub sender: Member,
     /// The content.
     pub envelope: Envelope,
+    /// The key log position the sender carried (authenticated with the message).
+    pub log_position: Option<crate::trust::LogPosition>,
 }
 
 /// Another member's commit, already applied to the local group.

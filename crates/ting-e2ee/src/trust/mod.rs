@@ -90,6 +90,40 @@ pub enum IdentityAlert {
     },
 }
 
+/// A position in the key log — the newest checkpoint a member accepted — carried in the
+/// authenticated data of every application message it sends, so members notice when the
+/// server shows them different logs (a split view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LogPosition {
+    /// The tree size.
+    pub size: u64,
+    /// The tree root.
+    pub root: [u8; 32],
+}
+
+/// Prefix of the authenticated data that carries a [`LogPosition`].
+const LOG_POSITION_TAG: &[u8; 4] = b"TLP1";
+
+impl LogPosition {
+    /// The authenticated-data encoding: tag, size (big-endian), root.
+    pub fn encode(&self) -> Vec<u8> {
+        [&LOG_POSITION_TAG[..], &self.size.to_be_bytes(), &self.root].concat()
+    }
+
+    /// Parses [`LogPosition::encode`]; anything else (empty, older clients) is `None`.
+    pub fn decode(aad: &[u8]) -> Option<Self> {
+        let rest = aad.strip_prefix(&LOG_POSITION_TAG[..])?;
+        if rest.len() != 40 {
+            return None;
+        }
+        let (size, root) = rest.split_at(8);
+        Some(Self {
+            size: u64::from_be_bytes(size.try_into().ok()?),
+            root: root.try_into().ok()?,
+        })
+    }
+}
+
 /// Pins and revocations.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TrustStore {
@@ -395,6 +429,12 @@ impl Client {
             user_id,
             IdentityKey::from_master(master_key),
         )
+    }
+
+    /// Sets the key log position carried in every application message from now on (`None`:
+    /// carry nothing).
+    pub fn set_log_position(&mut self, position: Option<LogPosition>) {
+        self.log_position = position;
     }
 
     /// The pin of another user, if any.

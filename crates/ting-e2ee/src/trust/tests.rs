@@ -297,3 +297,33 @@ fn a_welcome_whose_tree_holds_an_uncertified_leaf_is_refused() {
     assert!(carol.group_ids().is_empty(), "nothing joined");
     assert!(carol.pin("alice").is_none(), "nothing pinned");
 }
+
+#[test]
+fn messages_carry_the_senders_key_log_position() {
+    let (mut alice, mut bob) = pair();
+    let text = crate::Envelope::text("hi").unwrap();
+    // Nothing set: nothing carried.
+    let msg = alice.encrypt_message(&room(), &text).unwrap();
+    match bob.handle_message(&room(), &msg, 0).unwrap() {
+        Received::Message(m) => assert_eq!(m.log_position, None),
+        other => panic!("{other:?}"),
+    }
+    let position = crate::LogPosition {
+        size: 42,
+        root: [7; 32],
+    };
+    alice.set_log_position(Some(position));
+    for _ in 0..2 {
+        let msg = alice.encrypt_message(&room(), &text).unwrap();
+        match bob.handle_message(&room(), &msg, 0).unwrap() {
+            Received::Message(m) => assert_eq!(m.log_position, Some(position)),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        crate::LogPosition::decode(&position.encode()),
+        Some(position)
+    );
+    assert_eq!(crate::LogPosition::decode(b"TLP1short"), None);
+    assert_eq!(crate::LogPosition::decode(b""), None);
+}
