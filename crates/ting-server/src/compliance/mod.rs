@@ -94,6 +94,8 @@ pub struct Live {
     pub keylog_origin: String,
     /// Number of witnesses in `keylog.witnesses`.
     pub keylog_witnesses: usize,
+    /// Whether KeyPackages without a device certificate are refused.
+    pub require_certificates: bool,
 }
 
 /// A report section: heading, paragraphs, optional table.
@@ -143,6 +145,7 @@ pub async fn live(config: &Config, store: &dyn Store, now: i64) -> anyhow::Resul
         keylog: crate::keylog::status(store).await?,
         keylog_origin: config.keylog_origin(),
         keylog_witnesses: config.keylog.witnesses.len(),
+        require_certificates: config.keylog.require_certificates,
     })
 }
 
@@ -159,6 +162,11 @@ fn key_transparency(live: &Live) -> Section {
             s(
                 "Users' master keys, device certificates and revocations are signed on their devices and published in an append-only Merkle log (R6). The server orders and serves them but cannot forge them; a device it adds on its own has no certificate, and showing different keys to different people is caught by clients comparing signed checkpoints and by witnesses.",
             ),
+            s(if live.require_certificates {
+                "KeyPackages without a device certificate are refused (`keylog.require_certificates`). Clients refuse uncertified devices whatever this setting says."
+            } else {
+                "`keylog.require_certificates` is off: this server stores KeyPackages without a device certificate. Clients still refuse to add such devices."
+            }),
             s(witnessed),
         ],
         table: Some((

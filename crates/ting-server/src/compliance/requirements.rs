@@ -157,12 +157,12 @@ pub fn assess(live: &Live) -> Vec<Assessed> {
         row(
             "R6",
             Enforced,
-            "Forged sender rejected — crates/ting-client/tests/follow.rs; KeyPackages checked against the listed device key — crates/ting-client/src/membership.rs; safety numbers agree on both sides — crates/ting-client/tests/chat.rs. Key transparency: master-key-signed identity statements, device certificates and revocations in an append-only Merkle log with signed checkpoints and witness cosignatures — crates/ting-trust, served by crates/ting-server/src/keylog.rs (see the Key transparency section).",
+            "Every device carries a certificate from its user's master identity key, checked by clients on every KeyPackage, commit and Welcome and found in the key log; a device the operator registers (database edit, password reset) is announced and never added, a reset is loud, linking needs an existing device — crates/ting-client/tests/identity.rs; rollback, fork and split view of the key log detected — crates/ting-client/tests/log_views.rs; forged sender rejected — crates/ting-client/tests/follow.rs; safety numbers over master keys agree on both sides — crates/ting-client/tests/chat.rs. Key transparency: crates/ting-trust, served by crates/ting-server/src/keylog.rs (see the Key transparency section).",
         ),
         row(
             "R7",
             NotYetBuilt,
-            "Not yet built. The server holds no recovery share.",
+            "Organisation recovery (m-of-n) not yet built; the server holds no share. Each user has a personal recovery key (shown once, held by the user) opening a backup of their identity key that the server stores and cannot open — crates/ting-client/tests/identity.rs.",
         ),
         row(
             "R8",
