@@ -507,8 +507,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             for m in device.members(room)? {
                 match m.safety_number {
                     Some(n) => println!(
-                        "{} ({} device(s))  safety number: {n}",
-                        m.username, m.devices
+                        "{} ({} device(s))  safety number: {n}{}",
+                        m.username,
+                        m.devices,
+                        if m.verified { "  (verified)" } else { "" }
                     ),
                     None => println!(
                         "{} ({} device(s))  (you)  fingerprint: {}",

@@ -24,6 +24,8 @@ pub struct MemberView {
     pub safety_number: Option<String>,
     /// Own fingerprint digits of that user.
     pub fingerprint: String,
+    /// Whether this device marked that user's identity key verified (`verify`).
+    pub verified: bool,
 }
 
 impl Device {
@@ -227,6 +229,7 @@ impl Device {
                     Some(self.e2ee.safety_number(&gid, &u)?.display())
                 };
                 Ok(MemberView {
+                    verified: self.e2ee.pin(&u).is_some_and(|p| p.verified),
                     devices: all.iter().filter(|m| m.user_id == u).count(),
                     username: u,
                     safety_number,
