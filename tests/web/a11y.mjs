@@ -11,8 +11,16 @@
 
 /** Every visible text on the page whose contrast is below AA: `{ text, ratio, need, fg, bg, where }`. */
 export async function contrastProblems(page) {
-  // Colours ease between schemes and states (CSS transitions): measure the settled ones.
-  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined))));
+  // Colours ease between schemes and states (CSS transitions): measure the settled ones. Endless
+  // animations (a spinner) never finish and do not change colours.
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+        .map((a) => a.finished.catch(() => undefined)),
+    ),
+  );
   return page.evaluate(() => {
     const parse = (c) => {
       let m = /^rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)$/.exec(c);

@@ -10,6 +10,7 @@ import {
   login, createRoom, invite, openRoom, sendMessage, waitForMessage, openSafetyNumber,
   loginNewDevice, previewLink, linkDevice,
 } from './flows.mjs';
+import { contrastProblems } from './a11y.mjs';
 
 const TIMEOUT = 30_000;
 let alice;
@@ -26,6 +27,18 @@ const s = suite({
     }
   },
 });
+
+/** Every visible text of what `page` shows meets WCAG AA contrast, light and dark. */
+async function assertContrast(page, screen, darkShot = null) {
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    const { problems, checked } = await contrastProblems(page);
+    assert.ok(checked > 3, `${screen} (${scheme}): only ${checked} texts checked`);
+    assert.deepEqual(problems, [], `${screen} (${scheme}): text below WCAG AA contrast`);
+    if (scheme === 'dark' && darkShot) await shot(page, darkShot);
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+}
 
 /** Waits until no toast covers the page (for screenshots). */
 const noToasts = (page) => page.waitForFunction(() => !document.querySelector('[data-testid="toasts"] .toast'), null, { timeout: TIMEOUT });
@@ -47,6 +60,7 @@ test('a second browser of alice is linked by code and reads her room', async () 
   assert.match(code, /^[0-9a-f]+\.[0-9a-f]{20}$/);
   await second.getByTestId('link-qr').waitFor();
   await shot(second, 'link-new-device');
+  await assertContrast(second, 'link screen', 'link-new-device-dark');
 
   // Garbage, and a code whose commitment does not match the waiting request, are refused.
   await assert.rejects(previewLink(alice, 'not a code'), /not a valid link code/);
@@ -92,6 +106,7 @@ test('bob starts over with a new identity: alice is warned, the new device is ad
   assert.equal(await alice.getByTestId('composer-blocked').count(), 0);
   await noToasts(alice);
   await shot(alice, 'identity-changed');
+  await assertContrast(alice, 'identity warning');
 
   // Bob's old device learns that his identity was reset elsewhere.
   await openRoom(bob, 'Linked room');
@@ -142,6 +157,7 @@ test('a verified contact who resets blocks sending until alice accepts the new k
   assert.equal(await alice.locator('[data-testid="identity-warning"][data-user="carol"]').getAttribute('data-blocking'), 'true');
   await noToasts(alice);
   await shot(alice, 'identity-blocked');
+  await assertContrast(alice, 'paused composer', 'identity-blocked-dark');
 
   await blocked.getByTestId('accept-identity').click();
   await alice.getByTestId('composer-input').waitFor({ timeout: TIMEOUT });
