@@ -411,3 +411,50 @@ async fn the_recovery_key_brings_the_identity_to_a_new_device_and_nothing_else_d
     );
     tablet.recover(&new_key).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_member_who_sees_a_revocation_removes_the_device() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp, &["alice", "bob"]);
+    let mut a1 = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut a2 = link(&server, tmp.path(), &mut a1, "phone").await;
+    let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
+    let room = b1.create_room(None).await.unwrap();
+    assert_eq!(b1.invite(room, "alice").await.unwrap().len(), 2);
+    a2.sync().await.unwrap();
+    let phone = a2.device_id().unwrap();
+    // alice publishes the revocation of her lost phone from her laptop, which is not in the
+    // room: bob's device, following, removes the phone by commit.
+    let (task, seen, stop) = follow_in_background(b1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let me = "alice".to_owned();
+    let cert = a1.user_keys(&me).await.unwrap().devices[phone.to_string().as_bytes()].encode();
+    let revocation = a1.e2ee().revoke_device(&cert, now_ms()).unwrap();
+    a1.api()
+        .append_key_log(ting_e2ee::ting_trust::Entry::Revocation(revocation).encode())
+        .await
+        .unwrap();
+    wait_until("bob's device removes the revoked phone", || {
+        seen_any(
+            &seen,
+            |e| matches!(e, Event::DevicesRevoked { removed, .. } if removed == &vec![phone]),
+        )
+    })
+    .await;
+    stop.send(()).unwrap();
+    let mut b1 = task.await.unwrap();
+    let alice = b1
+        .members(room)
+        .unwrap()
+        .into_iter()
+        .find(|m| m.username == "alice")
+        .unwrap();
+    assert_eq!(alice.devices, 1);
+    b1.send_text(room, "after the revocation").await.unwrap();
+    let events = a2.sync().await;
+    assert!(
+        events.is_err() || a2.room(room).is_some_and(|r| r.removed),
+        "the revoked phone is out: {events:?}"
+    );
+    assert!(!texts(&a2, room).contains(&"after the revocation".to_owned()));
+}

@@ -327,3 +327,34 @@ fn messages_carry_the_senders_key_log_position() {
     assert_eq!(crate::LogPosition::decode(b"TLP1short"), None);
     assert_eq!(crate::LogPosition::decode(b""), None);
 }
+
+#[test]
+fn a_commit_adding_a_device_whose_revocation_this_member_knows_is_refused() {
+    let (mut alice, mut bob) = pair();
+    let mut carol = first_device("carol", "c1");
+    let kp = carol.key_packages(1).unwrap().remove(0);
+    let bundle = alice.add_members(&room(), &[kp]).unwrap();
+    alice.merge_pending_commit(&room(), 0).unwrap();
+    bob.handle_message(&room(), &bundle.commit, 0).unwrap();
+    carol.join(bundle.welcome.as_deref().unwrap()).unwrap();
+    // alice links a phone, then revokes it; bob learns of the revocation, carol does not (the
+    // server withheld it from her).
+    let mut phone = Client::new("alice", ClientConfig::default()).unwrap();
+    let request = phone.link_request(b"a2", 0, 60_000).unwrap();
+    let code = phone.link_code("rdv1").unwrap();
+    let response = alice.link_approve(&code, &request, 1).unwrap();
+    let cert = phone.link_complete(&response, 2).unwrap();
+    let revocation = alice.revoke_device(&cert.encode(), 3).unwrap();
+    bob.note_revocation(&revocation.encode()).unwrap();
+    // carol adds the revoked phone: bob refuses the commit and his group stays as it was.
+    let kp = phone.key_packages(1).unwrap().remove(0);
+    let bundle = carol.add_members(&room(), &[kp]).unwrap();
+    let epoch = bob.epoch(&room()).unwrap();
+    let members = bob.members(&room()).unwrap().len();
+    assert!(matches!(
+        bob.handle_message(&room(), &bundle.commit, 0),
+        Err(Error::RevokedDevice { .. })
+    ));
+    assert_eq!(bob.epoch(&room()).unwrap(), epoch);
+    assert_eq!(bob.members(&room()).unwrap().len(), members);
+}
