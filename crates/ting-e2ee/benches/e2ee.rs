@@ -2,9 +2,15 @@
 //! run so the overhead can be read as a ratio:
 //!
 //! * `add_member`, `self_update`, `process_commit`, `join_welcome` at group sizes 10, 100 and
-//!   1000: `ting` (this crate: parsing, validation, policy checks, membership reporting,
-//!   media-key rotation, serialization) vs `openmls` (the bare `MlsGroup` operation plus the
-//!   serialization the wire needs);
+//!   1000: `ting` (this crate: parsing, validation, device-certificate checks, trust pins,
+//!   policy checks, membership reporting, media-key rotation, serialization; every device
+//!   certified by its user's master key) vs `openmls` (the bare `MlsGroup` operation with
+//!   basic credentials plus the serialization the wire needs);
+//! * `membership/<size>`: Ting alone — `add` (the commit and Welcome adding one device),
+//!   `process_add` (another member processing that commit) and `process_update` (another member
+//!   processing a self-update commit). Only the operation is timed; preparing the commit and
+//!   restoring the group size are not. docs/benchmarks.md compares these with the same
+//!   benchmark on basic credentials (before device certificates);
 //! * `sframe` encrypt + decrypt of 1 KB and 100 KB frames: `ting` ([`MediaKeys`]) vs bare
 //!   AES-128-GCM seal + open on the same sizes, with the `aes-gcm` 0.11 the sframe crate uses
 //!   (`aes_gcm_0_11`, the like-for-like baseline) and the 0.10 openmls and `file` use.
@@ -12,13 +18,17 @@
 //! Each group is built once per size (the creator adds everyone in one commit; only the
 //! members a benchmark needs join). Run with e.g.
 //! `cargo bench -p ting-e2ee -- --measurement-time 3 --warm-up-time 1`
-//! (`TING_BENCH_SIZES=10,100` limits the sizes).
+//! (`TING_BENCH_SIZES=10,100` limits the sizes); `cargo bench -p ting-e2ee --bench e2ee --
+//! membership/` runs only the membership group.
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes128Gcm, Nonce};
-use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{
+    BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
 use openmls::prelude::{
     BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, LeafNodeParameters, MlsGroup,
     MlsGroupCreateConfig, MlsGroupJoinConfig, MlsMessageBodyIn, MlsMessageIn,
@@ -41,6 +51,14 @@ fn sizes() -> Vec<usize> {
 // ---------------------------------------------------------------------------------------------
 // ting-e2ee groups
 
+/// A device of `user`, certified by the user's master identity key (its first device).
+fn device(user: &str) -> Client {
+    let mut c = Client::new(user, ClientConfig::default()).unwrap();
+    c.create_identity(format!("{user}/bench").as_bytes(), 0)
+        .unwrap();
+    c
+}
+
 struct TingGroup {
     gid: GroupId,
     creator: Client,
@@ -54,19 +72,19 @@ struct TingGroup {
 
 fn ting_group(n: usize) -> TingGroup {
     let gid = GroupId::new(*b"bench").unwrap();
-    let mut creator = Client::new("creator", ClientConfig::default()).unwrap();
+    let mut creator = device("creator");
     creator.create_group(&gid).unwrap();
-    let mut member = Client::new("member", ClientConfig::default()).unwrap();
+    let mut member = device("member");
     let mut kps = vec![member.key_packages(1).unwrap().remove(0)];
     for i in 2..n {
-        let mut c = Client::new(&format!("user{i}"), ClientConfig::default()).unwrap();
+        let mut c = device(&format!("user{i}"));
         kps.push(c.key_packages(1).unwrap().remove(0));
     }
     let bundle = creator.add_members(&gid, &kps).unwrap();
     creator.merge_pending_commit(&gid, 0).unwrap();
     member.join(bundle.welcome.as_deref().unwrap()).unwrap();
 
-    let mut joiner = Client::new("joiner", ClientConfig::default()).unwrap();
+    let mut joiner = device("joiner");
     let joiner_kp = joiner.last_resort_key_package().unwrap();
     let add = creator
         .add_members(&gid, std::slice::from_ref(&joiner_kp))
@@ -212,7 +230,7 @@ fn mls_benches(c: &mut Criterion) {
         let mut t = ting_group(n);
         let mut r = raw_group(n);
         let extra = {
-            let mut x = Client::new("extra", ClientConfig::default()).unwrap();
+            let mut x = device("extra");
             x.key_packages(1).unwrap().remove(0)
         };
         let extra_raw = key_package(&party("extra"), false);
@@ -422,5 +440,117 @@ fn sframe_benches(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, sframe_benches, mls_benches);
+// ---------------------------------------------------------------------------------------------
+// membership: add and process, Ting only
+
+struct Membership {
+    gid: GroupId,
+    creator: Client,
+    member: Client,
+    /// The device `add` and `process_add` add (and the latter removes again).
+    extra: Client,
+    extra_kp: Vec<u8>,
+}
+
+fn membership_group(n: usize) -> Membership {
+    let gid = GroupId::new(*b"membership").unwrap();
+    let mut creator = device("creator");
+    creator.create_group(&gid).unwrap();
+    let mut member = device("member");
+    let mut kps = vec![member.key_packages(1).unwrap().remove(0)];
+    for i in 2..n {
+        kps.push(
+            device(&format!("user{i}"))
+                .key_packages(1)
+                .unwrap()
+                .remove(0),
+        );
+    }
+    let bundle = creator.add_members(&gid, &kps).unwrap();
+    creator.merge_pending_commit(&gid, 0).unwrap();
+    member.join(bundle.welcome.as_deref().unwrap()).unwrap();
+    let mut extra = device("extra");
+    let extra_kp = extra.key_packages(1).unwrap().remove(0);
+    Membership {
+        gid,
+        creator,
+        member,
+        extra,
+        extra_kp,
+    }
+}
+
+fn membership_benches(c: &mut Criterion) {
+    for n in sizes() {
+        let mut m = membership_group(n);
+        let mut g = c.benchmark_group(format!("membership/{n}"));
+        // Criterion plans by the timed part only; the untimed preparation (commits by the
+        // creator, a removal) costs several times more at 1000 members.
+        let (warm_up, measure) = match n {
+            0..=10 => (1.0, 3.0),
+            11..=100 => (0.5, 2.0),
+            _ => (0.3, 1.0),
+        };
+        g.sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(Duration::from_secs_f64(warm_up))
+            .measurement_time(Duration::from_secs_f64(measure));
+
+        g.bench_function("process_update", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let update = m.creator.self_update(&m.gid).unwrap();
+                    m.creator.merge_pending_commit(&m.gid, 0).unwrap();
+                    let start = Instant::now();
+                    let received = m.member.handle_message(&m.gid, &update.commit, 0).unwrap();
+                    total += start.elapsed();
+                    black_box(received);
+                }
+                total
+            })
+        });
+        g.bench_function("process_add", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let kp = m.extra.key_packages(1).unwrap().remove(0);
+                    let add = m.creator.add_members(&m.gid, &[kp]).unwrap();
+                    m.creator.merge_pending_commit(&m.gid, 0).unwrap();
+                    let start = Instant::now();
+                    let received = m.member.handle_message(&m.gid, &add.commit, 0).unwrap();
+                    total += start.elapsed();
+                    black_box(received);
+                    // Back to `n` members.
+                    let leaf = add.change.added[0].leaf_index;
+                    let removal = m.creator.remove_members(&m.gid, &[leaf]).unwrap();
+                    m.creator.merge_pending_commit(&m.gid, 0).unwrap();
+                    m.member.handle_message(&m.gid, &removal.commit, 0).unwrap();
+                }
+                total
+            })
+        });
+        // Last: every add commit the creator makes and clears uses up a generation of its
+        // handshake ratchet in this epoch, more than a receiver accepts to skip.
+        g.bench_function("add", |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let start = Instant::now();
+                    let bundle = m
+                        .creator
+                        .add_members(&m.gid, std::slice::from_ref(&m.extra_kp))
+                        .unwrap();
+                    total += start.elapsed();
+                    black_box(bundle);
+                    m.creator.clear_pending_commit(&m.gid).unwrap();
+                }
+                total
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, membership_benches, sframe_benches, mls_benches);
 criterion_main!(benches);
