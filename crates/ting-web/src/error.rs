@@ -31,6 +31,16 @@ impl WebError {
         }
     }
 
+    /// The server's key log does not prove what it claims: a bad signature or inclusion
+    /// proof, a rollback or a fork of what this device saw before (`code: "key_log"`).
+    pub fn key_log(message: impl Into<String>) -> Self {
+        Self {
+            code: "key_log",
+            fault: "peer",
+            message: message.into(),
+        }
+    }
+
     /// A bug in the binding layer (a value that should always convert did not).
     pub fn internal(message: impl Into<String>) -> Self {
         Self {

@@ -11,7 +11,8 @@
 //! | [`TingFileEncryptor`], [`TingFileDecryptor`] | `ting_e2ee::file` | streaming attachment encryption |
 //!
 //! The identity half of `TingClient` (master identity key, device certificate, linking, pins
-//! and identity alerts) is in `trust.rs`, its shapes in [`trust_views`].
+//! and identity alerts) is in `trust.rs`, its shapes in [`trust_views`]; the checked view of
+//! the key log (`KeyLogView`, and `TingClient.setLogPosition`) in [`keylog`].
 //!
 //! Method names are the camelCase forms of ting-e2ee's; `nowMs` arguments are JS numbers
 //! (`Date.now()`), binary data is `Uint8Array`, identifiers and hashes are hex strings, and
@@ -62,6 +63,7 @@ mod client;
 pub mod error;
 mod file;
 mod js;
+pub mod keylog;
 mod media;
 pub mod options;
 mod time;
@@ -72,6 +74,7 @@ pub mod views;
 pub use client::TingClient;
 pub use error::WebError;
 pub use file::{TingFileDecryptor, TingFileEncryptor};
+pub use keylog::{KeyLogCheckpoint, KeyLogView};
 pub use media::TingMediaKeys;
 pub use trust::{device_fingerprint, inspect_key_log_record, rendezvous_of};
 
@@ -169,7 +172,7 @@ export type Body =
 export interface Envelope { id?: string; body: Body; }
 
 export type Received =
-  | { type: "message"; epoch: number; sender: Member; envelope: Envelope }
+  | { type: "message"; epoch: number; sender: Member; envelope: Envelope; logPosition: LogPosition | null }
   | { type: "commit"; epoch: number; committer: Member; change: MembershipChange; removedSelf: boolean; alerts: IdentityAlert[] }
   | { type: "proposal"; epoch: number; sender: Member; proposal: "remove" | "add" | "update" | "other"; member?: Member }
   | { type: "ownMessage"; epoch: number };

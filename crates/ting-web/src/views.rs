@@ -450,6 +450,8 @@ pub enum ReceivedView {
         sender: MemberView,
         /// The message.
         envelope: EnvelopeView,
+        /// The key log position the sender carried (`{ size, root }`), or `null`.
+        log_position: Option<crate::keylog::PositionView>,
     },
     /// Another member's commit, merged.
     Commit {
@@ -490,6 +492,10 @@ impl From<&Received> for ReceivedView {
                 epoch: m.epoch,
                 sender: MemberView::from(&m.sender),
                 envelope: EnvelopeView::from(&m.envelope),
+                log_position: m
+                    .log_position
+                    .as_ref()
+                    .map(crate::keylog::PositionView::from),
             },
             Received::Commit(c) => Self::Commit {
                 epoch: c.epoch,
