@@ -31,6 +31,8 @@ export interface State {
   uploads: UploadProgress[];
   toasts: Toast[];
   fatal: string | null;
+  /** Why the server's key log was refused (shown across the app), or null. */
+  keyLogAlarm: string | null;
 }
 
 type Listener = () => void;
@@ -48,6 +50,7 @@ class Store {
     uploads: [],
     toasts: [],
     fatal: null,
+    keyLogAlarm: null,
   };
   private listeners = new Set<Listener>();
   private roomListeners = new Set<(rooms: string[]) => void>();
@@ -119,6 +122,9 @@ class Store {
         this.conn.stop();
         this.set({ phase: "lockLost" });
         break;
+      case "keyLogAlarm":
+        this.set({ keyLogAlarm: n.why });
+        break;
       case "deviceLinked":
         this.toast(t("link.device_linked", { name: n.name }));
         break;
@@ -161,7 +167,7 @@ class Store {
       this.set({ phase: "linking", session, sessionNotice: null });
       return;
     }
-    this.set({ phase: "ready", session, sessionNotice: null, everConnected: false, slowStart: false });
+    this.set({ phase: "ready", session, sessionNotice: null, everConnected: false, slowStart: false, keyLogAlarm: session.keyLogAlarm ?? null });
     await this.refreshRooms();
     this.conn.start();
     setTimeout(() => {
@@ -178,7 +184,7 @@ class Store {
     await this.crypto.call("logout", everywhere);
     this.conn.stop();
     this.uploadFiles.clear();
-    this.set({ phase: "signedOut", session: null, rooms: [], uploads: [], lastUsername: null, sessionNotice: null });
+    this.set({ phase: "signedOut", session: null, rooms: [], uploads: [], lastUsername: null, sessionNotice: null, keyLogAlarm: null });
     location.hash = "#/";
   }
 

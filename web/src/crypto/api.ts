@@ -30,7 +30,9 @@ export interface DeviceInfo {
   /** The device has a certificate in the key log. */
   certified?: boolean;
 }
-export interface KeyLogUser { username: string; records: { index: number; record: string }[]; size: number }
+export interface KeyLogUser { username: string; records: { index: number; record: string }[]; size: number; checkpoint: string; proofs: string[][] }
+/** A user's key log records with the proofs to check them (bytes decoded). */
+export interface KeyLogProven { username: string; records: { index: number; record: Uint8Array }[]; size: number; checkpoint: string; proofs: Uint8Array[][] }
 export interface LinkInfo { request: string; device_id: string; device_name: string; expires_at: number }
 export interface LoginResponse { token: string; expires_at: number; user: UserInfo; device: DeviceInfo }
 export interface Me { user: UserInfo; device: DeviceInfo; session_expires_at: number }
@@ -137,6 +139,25 @@ export class Api {
   async keyLogUser(username: string): Promise<{ index: number; record: Uint8Array }[]> {
     const out = await this.json<KeyLogUser>("GET", `/api/v1/keylog/users/${encodeURIComponent(username)}`);
     return out.records.map((r) => ({ index: r.index, record: b64decode(r.record) }));
+  }
+  /** The records with their inclusion proofs and the signed checkpoint they are proven at. */
+  async keyLogProven(username: string): Promise<KeyLogProven> {
+    const out = await this.json<KeyLogUser>("GET", `/api/v1/keylog/users/${encodeURIComponent(username)}`);
+    return {
+      username: out.username,
+      records: out.records.map((r) => ({ index: r.index, record: b64decode(r.record) })),
+      size: out.size,
+      checkpoint: out.checkpoint,
+      proofs: (out.proofs ?? []).map((p) => p.map(b64decode)),
+    };
+  }
+  /** What a client pins on first contact: the log's origin and signed-note verifier key. */
+  keyLogKey(): Promise<{ origin: string; verifier_key: string }> { return this.json("GET", "/api/v1/keylog/key"); }
+  /** The newest signed checkpoint note. */
+  async keyLogCheckpoint(): Promise<string> { return (await this.raw("GET", "/api/v1/keylog/checkpoint")).text(); }
+  async keyLogConsistency(old: number, size: number): Promise<Uint8Array[]> {
+    const out = await this.json<{ proof: string[] }>("GET", `/api/v1/keylog/proof/consistency?old=${old}&new=${size}`);
+    return out.proof.map(b64decode);
   }
   openLink(request: Uint8Array): Promise<{ rendezvous_id: string; expires_at: number }> {
     return this.json("POST", "/api/v1/link", { request: b64encode(request) });

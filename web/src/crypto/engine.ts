@@ -7,6 +7,7 @@
 import { TingClient, type IdentityAlert, type Received } from "../../pkg/ting_web";
 import { Api, ApiError, type WireMessage, type WireWelcome } from "./api";
 import { b64decode, b64ToHex, groupId, hexDecode, sameBytes } from "./bytes";
+import { KeyLog } from "./keylog";
 import { LocalStore } from "./store";
 import { applyEnvelope, insertOrdered, newRoom, touch, type AppState, type RoomLocal } from "./state";
 import type { Entry, RoomIdentity, Session, WorkerNotice } from "./types";
@@ -34,6 +35,8 @@ export class Engine {
   /** Device id → (username, hex key), the server's word, checked against MLS senders. */
   deviceKeys = new Map<string, { username: string; key: string }>();
   activeRoom: string | null = null;
+  /** The key log as this device checks it (pinned key, newest accepted checkpoint). */
+  readonly keyLog = new KeyLog(this);
   /** Called after each change of a room's MLS epoch or membership (media key ports). */
   onEpoch: (roomId: string, left: boolean) => void = () => {};
   private dirty = new Set<string>();
@@ -68,6 +71,7 @@ export class Engine {
       try {
         this.client = TingClient.load(blob, store.storageKey);
         this.app = app;
+        this.keyLog.applyPosition();
         for (const id of Object.keys(app.rooms)) {
           this.histories.set(id, (await store.loadRecord<Entry[]>(`history:${id}`)) ?? []);
         }
@@ -93,7 +97,13 @@ export class Engine {
       deviceKey: client.deviceKey,
       isAdmin: app.isAdmin,
       certified: client.certified,
+      keyLogAlarm: app.keyLogAlarm ?? null,
     };
+  }
+
+  /** Tells the UI the server's key log was refused (see keylog.ts). */
+  keyLogAlarm(why: string): void {
+    this.notify({ type: "keyLogAlarm", why });
   }
 
   /** Set by identity.ts: identity changes among the room's members, and who blocks sending. */
@@ -170,6 +180,9 @@ export class Engine {
           isAdmin: resp.user.is_admin,
           rooms: prev?.username === username ? prev.rooms : {},
           verified: prev?.username === username ? prev.verified : {},
+          // The pinned log key and the last accepted checkpoint outlive sessions.
+          keyLog: prev?.username === username ? prev.keyLog ?? null : null,
+          keyLogAlarm: prev?.username === username ? prev.keyLogAlarm ?? null : null,
         };
         this.api.token = resp.token;
         break;
@@ -366,6 +379,14 @@ export class Engine {
         undecryptable("verification", problem);
       } else {
         applyEnvelope(room, history, m.seq, got.sender.userId, m.sender_device, m.created_at, got.envelope, got.sender.userId === app.username);
+        // The sender's key log position must fit this device's view (else: a split view).
+        if (got.logPosition) {
+          const split = await this.keyLog.checkPeer(got.logPosition);
+          if (split && room.splitView !== split) {
+            room.splitView = split;
+            this.touched(id);
+          }
+        }
       }
     } else if (got?.type === "commit") {
       const added = got.change.added.map((x) => x.userId);

@@ -8,6 +8,7 @@ import { inspectKeyLogRecord, rendezvousOf, type IdentityAlert, type KeyLogRecor
 import { ApiError } from "./api";
 import { b64decode, groupId } from "./bytes";
 import { Failure, type Engine } from "./engine";
+import type { ProvenUser } from "./keylog";
 import type { Ops } from "./ops";
 import type { IdentityChange, LinkApproval, LinkStart, RoomIdentity, WorkerNotice } from "./types";
 
@@ -47,14 +48,22 @@ export class Identity {
    */
   async establish(): Promise<boolean> {
     const { app, client } = this.e.need();
-    const records = (await this.e.api.keyLogUser(app.username)).map((r) => ({ raw: r.record, rec: parse(r.record) }));
+    let proven: ProvenUser;
+    try {
+      proven = await this.e.keyLog.user(app.username);
+    } catch (err) {
+      // A refused key log: a certified device enters (every room shows the warning) but
+      // trusts nothing the log says; an uncertified one cannot go on.
+      if (err instanceof Failure && err.code === "key_log" && client.certified) return true;
+      throw err;
+    }
     if (client.certified) {
       const own = client.certificateRecord();
-      const listed = records.some((r) => r.rec?.kind === "device" && r.rec.deviceId === app.deviceId && r.rec.identityKey === client.identityKey);
-      if (own && !listed) await this.e.api.appendKeyLog(own);
+      const listed = proven.keys.identityKey === client.identityKey && proven.keys.devices.some((d) => d.deviceId === app.deviceId && d.deviceKey === client.deviceKey);
+      if (own && !listed && proven.keys.identityKey) await this.e.api.appendKeyLog(own);
       return true;
     }
-    if (records.length) return false;
+    if (proven.records.length) return false;
     const created = client.createIdentity(app.deviceId, Date.now());
     // The master key must be saved before anything is published under it.
     await this.e.persist();
@@ -180,7 +189,7 @@ export class Identity {
   async revokeDevice(deviceId: string): Promise<void> {
     const { app, client } = this.e.need();
     if (client.hasMasterKey()) {
-      const records = await this.e.api.keyLogUser(app.username);
+      const records = (await this.e.keyLog.user(app.username)).records;
       const cert = records
         .map((r) => ({ raw: r.record, rec: parse(r.record) }))
         .filter((r) => r.rec?.kind === "device" && r.rec.deviceId === deviceId && r.rec.identityKey === client.identityKey)
@@ -201,7 +210,15 @@ export class Identity {
   /** A `key_log_appended` event: a device linked, a revocation, or an identity (re)declared. */
   async onKeyLog(username: string, index: number): Promise<void> {
     const { app, client } = this.e.need();
-    const records = (await this.e.api.keyLogUser(username)).map((r) => ({ index: r.index, raw: r.record, rec: parse(r.record) }));
+    let proven: ProvenUser;
+    try {
+      proven = await this.e.keyLog.user(username);
+    } catch (err) {
+      // A refused log: nothing it says is used (the warning is shown everywhere).
+      if (err instanceof Failure && err.code === "key_log") return;
+      throw err;
+    }
+    const records = proven.records.map((r) => ({ index: r.index, raw: r.record, rec: parse(r.record) }));
     const hit = records.find((r) => r.index === index);
     if (!hit?.rec) return;
     const rec = hit.rec;
@@ -290,7 +307,7 @@ export class Identity {
   roomIdentity(roomId: string): RoomIdentity {
     const { app, client } = this.e.need();
     const gid = groupId(roomId);
-    const out: RoomIdentity = { changed: [], blocked: [], ownReset: !!app.ownReset };
+    const out: RoomIdentity = { changed: [], blocked: [], ownReset: !!app.ownReset, keyLog: app.keyLogAlarm ?? null, splitView: app.rooms[roomId]?.splitView ?? null };
     if (!client.hasGroup(gid)) return out;
     const users = [...new Set(client.members(gid).map((m) => m.userId))].filter((u) => u !== app.username);
     const blocked = new Set<string>(client.blockedBy(gid));

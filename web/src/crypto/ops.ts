@@ -236,6 +236,16 @@ export class Ops {
       throw new Failure("already_member");
     }
     const own = username === this.e.need().app.username;
+    // Only devices whose certificates the verified key log holds (throws `key_log` when the
+    // server's log does not extend what this device saw: nothing is added then).
+    const proven = (await this.e.keyLog.user(username)).keys;
+    for (const r of proven.revoked) {
+      try {
+        client.noteRevocation(r.record);
+      } catch (err) {
+        console.warn("revocation not accepted", err);
+      }
+    }
     const kps: Uint8Array[] = [];
     const ids: string[] = [];
     const keys = new Set<string>();
@@ -249,6 +259,8 @@ export class Ops {
           problem = `the server offered a key package for ${username} that is not signed by that device's key`;
         } else if (own && info.identityKey !== client.identityKey) {
           problem = "the device is certified by another identity key than this device's";
+        } else if (info.identityKey !== proven.identityKey || !proven.devices.some((c) => c.deviceId === d.id && c.deviceKey === info.deviceKey)) {
+          problem = "its key package is not vouched for by a certificate in the key log";
         }
       } catch (err) {
         problem = `the key package has no valid certificate (${err instanceof Error ? err.message : String(err)})`;

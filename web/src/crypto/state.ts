@@ -3,7 +3,7 @@
  * decrypted history. Mirrors ting-client's `local.rs` / `sync.rs::apply_envelope`, so both
  * clients show the same history for the same log.
  */
-import type { Envelope } from "../../pkg/ting_web";
+import type { Envelope, KeyLogState } from "../../pkg/ting_web";
 import type { Entry, EntryItem, IdentityChange, OutboxItem, Reactions } from "./types";
 
 export interface RoomLocal {
@@ -22,6 +22,8 @@ export interface RoomLocal {
   leaving: string[];
   /** Devices whose self-remove proposals this device is to commit. */
   pendingLeaves: string[];
+  /** A member's key log position that does not fit this device's view (a split view). */
+  splitView?: string | null;
 }
 
 export interface AppState {
@@ -38,6 +40,10 @@ export interface AppState {
   identityChanges?: Record<string, IdentityChange>;
   /** A master key of this user that is not this device's (the identity was reset elsewhere). */
   ownReset?: string | null;
+  /** The pinned key log key and the newest checkpoint this device accepted (`KeyLogView`). */
+  keyLog?: KeyLogState | null;
+  /** Why the server's key log was refused (rollback, fork, bad proof); shown in every room. */
+  keyLogAlarm?: string | null;
 }
 
 export function newRoom(): RoomLocal {

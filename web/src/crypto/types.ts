@@ -17,6 +17,8 @@ export interface Session {
   isAdmin: boolean;
   /** This device has its certificate; false: it must be linked (or the identity reset). */
   certified: boolean;
+  /** Why the server's key log was refused (rollback, fork, bad proof), or null. */
+  keyLogAlarm?: string | null;
 }
 
 /** Another user's identity key changed (keys hex). */
@@ -34,6 +36,10 @@ export interface RoomIdentity {
   blocked: string[];
   /** This user's identity was reset on another device. */
   ownReset: boolean;
+  /** The server's key log was refused (rollback, fork, bad proof): why, or null. */
+  keyLog?: string | null;
+  /** A member in this room saw another key log than this device: why, or null. */
+  splitView?: string | null;
 }
 
 /** The code a new device shows while it waits to be linked. */
@@ -192,7 +198,8 @@ export type WorkerNotice =
   | { type: "upload"; progress: UploadProgress }
   | { type: "sessionEnded"; reason: "expired" | "revoked" }
   | { type: "lockLost" }
-  | { type: "deviceLinked"; name: string };
+  | { type: "deviceLinked"; name: string }
+  | { type: "keyLogAlarm"; why: string };
 
 /** Outcome of handling one WebSocket event. */
 export interface EventOutcome {

@@ -282,6 +282,10 @@ export const en = {
   "identity.own_reset": "Your identity was reset on another device. This device keeps its old identity; if you did not do this, contact your IT support.",
   "identity.accept": "I checked — accept new key",
   "identity.blocked": "Sending is paused: {names}'s security identity changed after you verified it.",
+  "keylog.warning_title": "The server's key log does not match what this device saw before",
+  "keylog.warning": "The server now shows an older or different history of security keys than this device already checked. Someone may have tampered with the server. Until this is resolved, this device adds no new devices or people and trusts no new keys. Contact your IT support and do not approve new devices.",
+  "keylog.split_view": "A member of this room sees a different key log than this device. The server may be showing different people different security keys. Check safety numbers in person before you trust new messages, and contact your IT support.",
+  "keylog.details": "Details",
   "error.link_code": "That is not a valid link code. Check it and try again.",
   "error.link_expired": "The link code has expired. Make a new one on the new device.",
   "error.link_used": "That link code has already been used.",
@@ -293,4 +297,5 @@ export const en = {
   "error.link": "The answer from your other device could not be used. Make a new code and try again.",
   "error.revoked_device": "That device has been revoked and cannot be added.",
   "error.identity_changed": "This person's security identity changed. Check it with them and accept the new key first.",
+  "error.key_log": "The server's key log does not match what this device saw before, so nothing was added. Contact your IT support.",
 };

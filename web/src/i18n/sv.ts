@@ -284,6 +284,10 @@ export const sv: Record<keyof typeof en, string> = {
   "identity.own_reset": "Din identitet har återställts på en annan enhet. Den här enheten behåller sin gamla identitet; om det inte var du, kontakta din IT-support.",
   "identity.accept": "Jag har kontrollerat — godkänn ny nyckel",
   "identity.blocked": "Att skicka är pausat: {names}s säkerhetsidentitet ändrades efter att du verifierade den.",
+  "keylog.warning_title": "Serverns nyckellogg stämmer inte med det den här enheten har sett tidigare",
+  "keylog.warning": "Servern visar nu en äldre eller annorlunda historik över säkerhetsnycklar än den som den här enheten redan har kontrollerat. Någon kan ha manipulerat servern. Tills det är utrett lägger den här enheten inte till nya enheter eller personer och litar inte på nya nycklar. Kontakta din IT-support och godkänn inga nya enheter.",
+  "keylog.split_view": "En medlem i det här rummet ser en annan nyckellogg än den här enheten. Servern kan visa olika personer olika säkerhetsnycklar. Jämför säkerhetsnummer personligen innan du litar på nya meddelanden, och kontakta din IT-support.",
+  "keylog.details": "Detaljer",
   "error.link_code": "Det är ingen giltig kopplingskod. Kontrollera den och försök igen.",
   "error.link_expired": "Kopplingskoden har gått ut. Skapa en ny på den nya enheten.",
   "error.link_used": "Kopplingskoden har redan använts.",
@@ -295,4 +299,5 @@ export const sv: Record<keyof typeof en, string> = {
   "error.link": "Svaret från din andra enhet kunde inte användas. Skapa en ny kod och försök igen.",
   "error.revoked_device": "Den enheten är spärrad och kan inte läggas till.",
   "error.identity_changed": "Den här personens säkerhetsidentitet har ändrats. Kontrollera den med hen och godkänn den nya nyckeln först.",
+  "error.key_log": "Serverns nyckellogg stämmer inte med det den här enheten har sett tidigare, så inget lades till. Kontakta din IT-support.",
 };

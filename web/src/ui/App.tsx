@@ -5,6 +5,7 @@ import { errorText, onLang, t } from "../i18n";
 import { useRoute } from "../app/router";
 import { store, useStore } from "../app/store";
 import { IconAlert, IconLock, Logo } from "./icons";
+import { KeyLogBanner } from "./IdentityNotices";
 import { LinkScreen } from "./Link";
 import { Login } from "./Login";
 import { RoomList } from "./RoomList";
@@ -42,6 +43,11 @@ function ConnectionBanner(): JSX.Element | null {
   );
 }
 
+function KeyLogAlarm(): JSX.Element | null {
+  const why = useStore((s) => s.keyLogAlarm);
+  return why ? <KeyLogBanner why={why} /> : null;
+}
+
 function Toasts(): JSX.Element {
   const toasts = useStore((s) => s.toasts);
   return (
@@ -67,6 +73,7 @@ function Shell(): JSX.Element {
         {t("common.skip")}
       </a>
       <ConnectionBanner />
+      <KeyLogAlarm />
       <div class="panes">
         <RoomList activeRoom={route.name === "room" ? route.roomId : null} settingsActive={route.name === "settings"} />
         <main id="main" class="main" tabIndex={-1}>

@@ -24,10 +24,22 @@ async function accept(user: string, setBusy: (b: boolean) => void): Promise<void
 
 /** Above the timeline: one warning per changed member, and the own-reset notice. */
 export function IdentityWarnings(props: { identity: RoomIdentity; onVerify: (user: string) => void }): JSX.Element | null {
-  const { changed, ownReset } = props.identity;
-  if (!changed.length && !ownReset) return null;
+  const { changed, ownReset, splitView } = props.identity;
+  if (!changed.length && !ownReset && !splitView) return null;
   return (
     <div class="identity-warnings">
+      {splitView && (
+        <div class="notice notice-danger" role="alert" data-testid="split-view-warning">
+          <IconAlert />
+          <div>
+            <p>{t("keylog.split_view")}</p>
+            <details>
+              <summary>{t("keylog.details")}</summary>
+              <p class="muted-detail">{splitView}</p>
+            </details>
+          </div>
+        </div>
+      )}
       {ownReset && (
         <p class="notice notice-danger" role="alert" data-testid="own-reset-warning">
           <IconAlert /> <span>{t("identity.own_reset")}</span>
@@ -64,6 +76,23 @@ function AcceptButton(props: { user: string; link?: boolean; label?: string }): 
     >
       {props.label ?? t("identity.accept")}
     </button>
+  );
+}
+
+/** Across the top of the app: the server's key log was refused (rollback, fork, bad proof). */
+export function KeyLogBanner(props: { why: string }): JSX.Element {
+  return (
+    <div class="banner banner-danger keylog-banner" role="alert" data-testid="keylog-warning">
+      <IconAlert />
+      <div>
+        <strong>{t("keylog.warning_title")}</strong>
+        <p>{t("keylog.warning")}</p>
+        <details>
+          <summary>{t("keylog.details")}</summary>
+          <p class="muted-detail">{props.why}</p>
+        </details>
+      </div>
+    </div>
   );
 }
 
