@@ -47,31 +47,47 @@ const serverEnv = () => ({
 /**
  * Starts `ting serve` on 127.0.0.1 with a fresh data directory (`env`: extra `TING_*` settings).
  * Resolves once it listens.
- * Returns { url, dataDir, logPath, bundleLine, createUser(name, {admin}), stop(), pid }.
+ * Returns { url, dataDir, serverDataDir, logPath, bundleLine, createUser(name, {admin}),
+ * restart(whileStopped), stop(), pid }.
  */
 export async function startTing({ webDir = process.env.TING_WEB_DIR, env = {} } = {}) {
   const bin = tingBin();
   if (!existsSync(bin)) throw new Error(`no ting binary at ${bin} (build it or set TING_BIN)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'ting-web-'));
   const logPath = join(dataDir, 'server.log');
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')];
-  if (webDir) args.push('--web-dir', webDir);
-  const child = spawn(bin, args, { env: { ...serverEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logPath);
-  child.stderr.pipe(log);
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise((ok, fail) => {
-    const seen = [];
-    const timer = setTimeout(() => fail(new Error(`ting did not start: ${seen.join(' | ')}`)), 30000);
-    child.once('exit', (code) => fail(new Error(`ting exited with ${code}; log: ${logPath}`)));
-    lines.on('line', (line) => {
-      seen.push(line);
-      if (seen.length === 2) {
-        clearTimeout(timer);
-        ok(seen);
-      }
+  const launch = async (listen) => {
+    const args = ['serve', '--listen', listen, '--data-dir', join(dataDir, 'data')];
+    if (webDir) args.push('--web-dir', webDir);
+    const child = spawn(bin, args, { env: { ...serverEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr.pipe(log, { end: false });
+    const lines = createInterface({ input: child.stdout });
+    const first = await new Promise((ok, fail) => {
+      const seen = [];
+      const timer = setTimeout(() => fail(new Error(`ting did not start: ${seen.join(' | ')}`)), 30000);
+      child.once('exit', (code) => fail(new Error(`ting exited with ${code}; log: ${logPath}`)));
+      lines.on('line', (line) => {
+        seen.push(line);
+        if (seen.length === 2) {
+          clearTimeout(timer);
+          ok(seen);
+        }
+      });
     });
-  });
+    return { child, first };
+  };
+  const halt = async (child) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((ok) => child.once('exit', ok));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((ok) => setTimeout(ok, 5000))]);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
+  };
+  let { child, first } = await launch('127.0.0.1:0');
   const url = first[0].replace(/^Ting listening on /, '').trim();
   const admin = (argv, input) => {
     const r = spawnSync(bin, ['admin', '--data-dir', join(dataDir, 'data'), ...argv], {
@@ -83,20 +99,26 @@ export async function startTing({ webDir = process.env.TING_WEB_DIR, env = {} } 
   return {
     url,
     dataDir,
+    /** The server's data directory (`ting.db` and its -wal/-shm live here). */
+    serverDataDir: join(dataDir, 'data'),
     logPath,
     bundleLine: first[1],
-    pid: child.pid,
+    get pid() { return child.pid; },
     createUser(name, { admin: isAdmin = false, password = PASSWORD } = {}) {
       return admin(['create-user', name, '--password-stdin', ...(isAdmin ? ['--admin'] : [])], `${password}\n`);
     },
     admin,
+    /**
+     * Stops the server, runs `whileStopped()` (say, to copy or replace its database), and
+     * starts it again on the same address with the same data directory.
+     */
+    async restart(whileStopped = async () => {}) {
+      await halt(child);
+      await whileStopped();
+      ({ child } = await launch(new URL(url).host));
+    },
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((ok) => child.once('exit', ok));
-        child.kill('SIGTERM');
-        await Promise.race([exited, new Promise((ok) => setTimeout(ok, 5000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
-      }
+      await halt(child);
       log.end();
       if (!process.env.TING_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true });
     },
