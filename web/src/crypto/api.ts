@@ -136,10 +136,6 @@ export class Api {
   appendKeyLog(record: Uint8Array): Promise<{ index: number; size: number }> {
     return this.json("POST", "/api/v1/keylog", { record: b64encode(record) });
   }
-  async keyLogUser(username: string): Promise<{ index: number; record: Uint8Array }[]> {
-    const out = await this.json<KeyLogUser>("GET", `/api/v1/keylog/users/${encodeURIComponent(username)}`);
-    return out.records.map((r) => ({ index: r.index, record: b64decode(r.record) }));
-  }
   /** The records with their inclusion proofs and the signed checkpoint they are proven at. */
   async keyLogProven(username: string): Promise<KeyLogProven> {
     const out = await this.json<KeyLogUser>("GET", `/api/v1/keylog/users/${encodeURIComponent(username)}`);
