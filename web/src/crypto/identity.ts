@@ -59,8 +59,10 @@ export class Identity {
     }
     if (client.certified) {
       const own = client.certificateRecord();
-      const listed = proven.keys.identityKey === client.identityKey && proven.keys.devices.some((d) => d.deviceId === app.deviceId && d.deviceKey === client.deviceKey);
-      if (own && !listed && proven.keys.identityKey) await this.e.api.appendKeyLog(own);
+      // Republished only under the master key the log shows (after a reset elsewhere the old
+      // certificate is refused; the own-reset warning comes from the log's records).
+      const listed = proven.keys.devices.some((d) => d.deviceId === app.deviceId && d.deviceKey === client.deviceKey);
+      if (own && !listed && proven.keys.identityKey === client.identityKey) await this.e.api.appendKeyLog(own);
       return true;
     }
     if (proven.records.length) return false;
