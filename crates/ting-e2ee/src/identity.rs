@@ -162,14 +162,20 @@ pub(crate) fn member_from_cert(leaf_index: u32, cert: &DeviceCertificate) -> Mem
 /// leaf entered the group (key package, commit, welcome), so only the binding to the leaf's
 /// key is re-checked here.
 pub(crate) fn member_from_mls(member: &openmls::prelude::Member) -> Result<Member> {
-    let cert = DeviceCertificate::decode(member.credential.serialized_content())
+    let cert = DeviceCertificate::summary(member.credential.serialized_content())
         .map_err(Error::from_trust)?;
     if member.credential.credential_type() != CredentialType::Other(CREDENTIAL_TING_CERTIFICATE)
-        || cert.body.device_key != member.signature_key
+        || cert.device_key != member.signature_key
     {
         return Err(Error::InvalidCredential {
             reason: "not a Ting device certificate for this leaf",
         });
     }
-    Ok(member_from_cert(member.index.u32(), &cert))
+    Ok(Member {
+        leaf_index: member.index.u32(),
+        user_id: cert.user_id,
+        device_key: DeviceKey::from_bytes(cert.device_key),
+        device_id: String::from_utf8_lossy(&cert.device_id).into_owned(),
+        identity_key: IdentityKey(cert.master_key.to_vec()),
+    })
 }

@@ -87,7 +87,8 @@ pub use error::{Error, Result};
 pub use keys::{MasterKey, MasterPublicKey, SignatureScheme};
 pub use log::{Hash, KeyLog, verify_consistency, verify_inclusion};
 pub use statement::{
-    DeviceCertificate, Entry, IdentityKind, IdentityStatement, Revocation, UnsignedCertificate,
+    CertificateSummary, DeviceCertificate, Entry, IdentityKind, IdentityStatement, Revocation,
+    UnsignedCertificate,
 };
 pub use view::{LogView, NeedProof, SeenCheckpoint};
 pub use witness::{Alert, Witness, WitnessReport};

@@ -307,6 +307,27 @@ impl DeviceCertificate {
         w.into_bytes()
     }
 
+    /// The fields that name the device, read without checking signatures or that the master
+    /// key is a valid curve point: for certificates already verified when their leaf entered a
+    /// group, listed again and again (a 1000-member group lists 1000 of them).
+    pub fn summary(bytes: &[u8]) -> Result<CertificateSummary> {
+        let mut r = Reader::new(bytes, "device certificate");
+        if r.u8()? != VERSION {
+            return Err(r.malformed());
+        }
+        let user_id = r.string()?;
+        let device_id = r.bytes()?.to_vec();
+        let _scheme = r.u16()?;
+        let device_key = r.bytes()?.to_vec();
+        let master_key: [u8; MASTER_KEY_LEN] = r.array()?;
+        Ok(CertificateSummary {
+            user_id,
+            device_id,
+            device_key,
+            master_key,
+        })
+    }
+
     /// Parses (no signature check: see [`DeviceCertificate::verify`]).
     pub fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, "device certificate");
@@ -334,6 +355,19 @@ impl DeviceCertificate {
             what: "device certificate",
         })
     }
+}
+
+/// What [`DeviceCertificate::summary`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateSummary {
+    /// The user.
+    pub user_id: String,
+    /// The device id.
+    pub device_id: Vec<u8>,
+    /// The device's signature key.
+    pub device_key: Vec<u8>,
+    /// The master key's bytes (not checked to be a curve point).
+    pub master_key: [u8; MASTER_KEY_LEN],
 }
 
 /// A device withdrawn by its user's master key.

@@ -149,3 +149,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn summary_reads_the_fields_that_name_the_device() {
+    let m = master(1);
+    let cert = cert_for(&m, "alice", b"phone", &device(2));
+    let s = DeviceCertificate::summary(&cert.encode()).unwrap();
+    assert_eq!(s.user_id, "alice");
+    assert_eq!(s.device_id, b"phone");
+    assert_eq!(s.device_key, cert.body.device_key);
+    assert_eq!(&s.master_key, m.public().as_bytes());
+    assert!(DeviceCertificate::summary(&cert.encode()[..20]).is_err());
+    assert!(
+        DeviceCertificate::summary(&[9; 80]).is_err(),
+        "unknown version"
+    );
+}
