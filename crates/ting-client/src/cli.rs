@@ -253,6 +253,14 @@ fn print_event(ev: &Event) {
         } => println!(
             "{room} ALERT: {sender}'s device and this one see different key logs ({detail}). The server may be showing you different keys; do not trust new devices until this is resolved."
         ),
+        Event::UnloggedMember {
+            room,
+            user_id,
+            device_id,
+            detail,
+        } => println!(
+            "{room} WARNING: {user_id}'s device {device_id} is in this room but not in the key log ({detail})."
+        ),
         Event::DevicesRevoked { room, removed } => {
             println!("{room} removed {} revoked device(s)", removed.len())
         }

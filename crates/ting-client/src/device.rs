@@ -31,6 +31,8 @@ pub struct Device {
     pub(crate) pending_leaves: HashMap<RoomId, Vec<DeviceId>>,
     /// Key log positions of other members already checked against this device's view.
     pub(crate) checked_positions: std::collections::HashSet<ting_e2ee::LogPosition>,
+    /// Group members (user, device key) already found in the key log.
+    pub(crate) logged_members: std::collections::HashSet<(String, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Device {
@@ -128,6 +130,7 @@ impl Device {
             device_keys: HashMap::new(),
             pending_leaves: HashMap::new(),
             checked_positions: Default::default(),
+            logged_members: Default::default(),
         };
         device.save()?;
         if device.establish_identity().await? == crate::IdentityStatus::Certified {
@@ -159,6 +162,7 @@ impl Device {
             device_keys: HashMap::new(),
             pending_leaves: HashMap::new(),
             checked_positions: Default::default(),
+            logged_members: Default::default(),
         })
     }
 

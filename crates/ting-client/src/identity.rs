@@ -266,6 +266,46 @@ impl Device {
         }
     }
 
+    /// Checks that a group member's certificate is in the key log (under the master key the
+    /// log shows for its user). `Err` says what the log shows instead. A log that cannot be
+    /// read now (unreachable, no witness cosignature yet) passes; it is checked when next used.
+    pub(crate) async fn check_member_in_log(
+        &mut self,
+        member: &ting_e2ee::Member,
+    ) -> std::result::Result<(), String> {
+        let key = (
+            member.user_id.clone(),
+            member.device_key.as_bytes().to_vec(),
+        );
+        if self.logged_members.contains(&key) {
+            return Ok(());
+        }
+        let keys = match self.user_keys(&member.user_id).await {
+            Ok(keys) => keys,
+            Err(Error::Verification(e)) if e.contains("rollback") || e.contains("fork") => {
+                return Err(e);
+            }
+            Err(_) => return Ok(()),
+        };
+        let master = keys
+            .master_key
+            .map(|k| ting_e2ee::IdentityKey::from_master(&k));
+        if master.as_ref() != Some(&member.identity_key) {
+            return Err(format!(
+                "the key log shows another identity key for {}",
+                member.user_id
+            ));
+        }
+        if !keys.is_device_valid(member.device_id.as_bytes(), member.device_key.as_bytes()) {
+            return Err(format!(
+                "the key log has no certificate for {}'s device {}",
+                member.user_id, member.device_id
+            ));
+        }
+        self.logged_members.insert(key);
+        Ok(())
+    }
+
     /// `username`'s keys as the key log proves them: every record included in a checkpoint
     /// consistent with what this device saw before, replayed through the log's rules.
     pub async fn user_keys(&mut self, username: &str) -> Result<UserKeys> {

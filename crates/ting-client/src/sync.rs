@@ -68,6 +68,18 @@ pub enum Event {
         /// What did not fit.
         detail: String,
     },
+    /// A member's device (added by someone else's commit, or found when joining) is certified
+    /// but not shown by the key log: the server may be hiding it from auditors and witnesses.
+    UnloggedMember {
+        /// Room.
+        room: RoomId,
+        /// The member's user.
+        user_id: String,
+        /// The device id its certificate names.
+        device_id: String,
+        /// What the log says instead.
+        detail: String,
+    },
     /// Devices revoked by their user's master key were removed from a room.
     DevicesRevoked {
         /// Room.
@@ -240,8 +252,18 @@ impl Device {
         self.replenish_key_packages().await?;
         let mut events = vec![Event::Joined {
             room: w.room_id,
-            by: joined.added_by.user_id,
+            by: joined.added_by.user_id.clone(),
         }];
+        for member in &joined.members {
+            if let Err(detail) = self.check_member_in_log(member).await {
+                events.push(Event::UnloggedMember {
+                    room: w.room_id,
+                    user_id: member.user_id.clone(),
+                    device_id: member.device_id.clone(),
+                    detail,
+                });
+            }
+        }
         events.extend(
             joined
                 .alerts
@@ -378,6 +400,16 @@ impl Device {
                     events.push(Event::Removed { room });
                 }
                 events.extend(c.alerts.into_iter().map(|alert| Event::Identity { alert }));
+                for member in &c.change.added {
+                    if let Err(detail) = self.check_member_in_log(member).await {
+                        events.push(Event::UnloggedMember {
+                            room,
+                            user_id: member.user_id.clone(),
+                            device_id: member.device_id.clone(),
+                            detail,
+                        });
+                    }
+                }
             }
             Ok(Received::Proposal(p)) => {
                 self.note_leave(room, &p.kind, p.sender.leaf_index, m.sender_device);

@@ -458,3 +458,91 @@ async fn any_member_who_sees_a_revocation_removes_the_device() {
     );
     assert!(!texts(&a2, room).contains(&"after the revocation".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_added_by_someone_else_that_the_key_log_does_not_show_is_flagged() {
+    use ting_proto::ds::{MessageKind, SendMessage};
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp, &["alice", "bob", "carol"]);
+    let mut a1 = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
+    let mut c1 = login(&server, tmp.path(), "carol", "laptop").await;
+    let room = b1.create_room(None).await.unwrap();
+    b1.invite(room, "carol").await.unwrap();
+    c1.sync().await.unwrap();
+
+    // alice's phone is certified by her laptop, but its certificate never reaches the key log
+    // (the server dropped it): honest clients will not add it.
+    let mut phone = login(&server, tmp.path(), "alice", "phone").await;
+    let phone_id = phone.device_id().unwrap();
+    let request = phone
+        .e2ee()
+        .link_request(phone_id.to_string().as_bytes(), now_ms(), 60_000)
+        .unwrap();
+    let rv = phone.api().link_create(request).await.unwrap();
+    let code = phone.e2ee().link_code(&rv.rendezvous_id).unwrap();
+    a1.link_approve(&code, Duration::ZERO).await.unwrap();
+    let response = phone
+        .api()
+        .link_response(&rv.rendezvous_id)
+        .await
+        .unwrap()
+        .unwrap();
+    phone.e2ee().link_complete(&response, now_ms()).unwrap();
+    phone.replenish_key_packages().await.unwrap();
+    assert_eq!(
+        b1.invite(room, "alice").await.unwrap(),
+        vec![a1.device_id().unwrap()]
+    );
+    c1.sync().await.unwrap();
+
+    // bob's device (or a client that does not check the log) adds the phone anyway.
+    let gid = ting_e2ee::GroupId::new(room.as_bytes().to_vec()).unwrap();
+    let claimed = b1
+        .api()
+        .claim_key_packages("alice", Some(phone_id))
+        .await
+        .unwrap();
+    let kp = claimed.key_packages[0].key_package.clone().into_inner();
+    let epoch = b1.e2ee().epoch(&gid).unwrap();
+    let bundle = b1.e2ee().add_members(&gid, &[kp]).unwrap();
+    let msg = SendMessage {
+        id: ting_proto::MessageId::random(),
+        kind: MessageKind::Commit,
+        epoch,
+        payload: ting_proto::Base64(bundle.commit.clone()),
+        welcome: bundle.welcome.clone().map(ting_proto::Base64),
+        added_devices: vec![phone_id],
+        removed_devices: vec![],
+    };
+    b1.api().send_message(room, &msg).await.unwrap();
+    b1.e2ee().merge_pending_commit(&gid, now_ms()).unwrap();
+    b1.save().unwrap();
+
+    // carol processes the commit: the phone's certificate is valid, but the log does not show
+    // it, and carol says so.
+    let events = c1.sync().await.unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e,
+            Event::UnloggedMember { user_id, device_id, .. }
+                if user_id == "alice" && *device_id == phone_id.to_string())),
+        "{events:?}"
+    );
+    // The phone, joining, finds itself alone in the log's silence too.
+    let events = phone.sync().await.unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Joined { .. })),
+        "{events:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e,
+            Event::UnloggedMember { device_id, .. } if *device_id == phone_id.to_string())),
+        "{events:?}"
+    );
+    // Members in the log raise nothing.
+    assert!(
+        !events.iter().any(|e| matches!(e,
+            Event::UnloggedMember { user_id, .. } if user_id == "bob" || user_id == "carol")),
+        "{events:?}"
+    );
+}
