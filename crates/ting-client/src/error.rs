@@ -36,6 +36,10 @@ pub enum Error {
     /// device that did not sign it): shown to the user as a warning.
     #[error("verification failed: {0}")]
     Verification(String),
+    /// The key log contradicts what this device accepted before (a rollback or a fork): the
+    /// server shows this device another log than before.
+    #[error("key log conflicts with what this device saw: {0}")]
+    LogConflict(String),
     /// The caller asked for something impossible (unknown room, not logged in, …).
     #[error("{0}")]
     Usage(String),

@@ -109,7 +109,7 @@ impl Device {
                 } => match self.on_key_log_appended(&username, index, kind).await {
                     Ok(events) => events.iter().for_each(&mut on_event),
                     // A log that does not verify is shown, never acted on.
-                    Err(e @ Error::Verification(_)) => {
+                    Err(e @ (Error::Verification(_) | Error::LogConflict(_))) => {
                         tracing::warn!(error = %e, "key log refused");
                     }
                     Err(e) => return Err(e),

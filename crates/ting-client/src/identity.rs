@@ -46,7 +46,10 @@ fn hashes(proof: &[ting_proto::Base64]) -> Result<Vec<[u8; 32]>> {
 }
 
 fn log_err(e: ting_e2ee::ting_trust::Error) -> Error {
-    Error::Verification(format!("key log: {e}"))
+    match e {
+        ting_e2ee::ting_trust::Error::Inconsistent { reason } => Error::LogConflict(reason),
+        e => Error::Verification(format!("key log: {e}")),
+    }
 }
 
 impl Device {
@@ -89,13 +92,7 @@ impl Device {
             return Ok(IdentityStatus::NeedsLink);
         }
         let new = self.e2ee.create_identity(&device, now_ms())?;
-        self.save()?; // the master key must survive before anything names it
-        self.api
-            .append_key_log(Entry::Identity(new.statement).encode())
-            .await?;
-        self.api
-            .append_key_log(Entry::Device(new.certificate).encode())
-            .await?;
+        self.publish_identity(new).await?;
         Ok(IdentityStatus::Certified)
     }
 
@@ -105,14 +102,21 @@ impl Device {
     pub async fn reset_identity(&mut self) -> Result<()> {
         let device = Self::cert_device_id(self.device_id()?);
         let new = self.e2ee.reset_identity(&device, now_ms())?;
-        self.save()?;
-        self.api
-            .append_key_log(Entry::Identity(new.statement).encode())
-            .await?;
-        self.api
-            .append_key_log(Entry::Device(new.certificate).encode())
-            .await?;
+        self.publish_identity(new).await?;
         self.replenish_key_packages().await
+    }
+
+    /// Saves a new (or reset) identity, then publishes its statement and this device's
+    /// certificate, in that order: the master key must survive before anything names it.
+    async fn publish_identity(&mut self, new: ting_e2ee::NewIdentity) -> Result<()> {
+        self.save()?;
+        for entry in [
+            Entry::Identity(new.statement),
+            Entry::Device(new.certificate),
+        ] {
+            self.api.append_key_log(entry.encode()).await?;
+        }
+        Ok(())
     }
 
     /// Makes a new recovery key (returned, to show the user once) and stores the backup it
@@ -224,9 +228,7 @@ impl Device {
                 let cp = match self.accept_checkpoint(&note).await {
                     Ok(cp) => cp,
                     // The server's own log contradicts this device's view.
-                    Err(Error::Verification(e)) if e.contains("rollback") || e.contains("fork") => {
-                        return Err(e);
-                    }
+                    Err(Error::LogConflict(e)) => return Err(e),
                     // Not checkable now (no witness cosignature yet, unreachable): next time.
                     Err(_) => return Ok(()),
                 };
@@ -282,9 +284,7 @@ impl Device {
         }
         let keys = match self.user_keys(&member.user_id).await {
             Ok(keys) => keys,
-            Err(Error::Verification(e)) if e.contains("rollback") || e.contains("fork") => {
-                return Err(e);
-            }
+            Err(Error::LogConflict(e)) => return Err(e),
             Err(_) => return Ok(()),
         };
         let master = keys

@@ -8,21 +8,7 @@ use std::process::Command;
 use support::{PW, Server};
 
 fn cli(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ting-client"))
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .env("TING_PASSWORD", PW)
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+    cli_stdin(dir, args, "")
 }
 
 #[test]

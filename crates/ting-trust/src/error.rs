@@ -38,6 +38,13 @@ pub enum Error {
         /// Why it was refused.
         reason: Box<Error>,
     },
+    /// A checkpoint contradicts one accepted before: the log was rolled back or forked (the
+    /// server shows this client another log than before).
+    #[error("{reason}")]
+    Inconsistent {
+        /// What contradicts what (starts with `rollback` or `fork`).
+        reason: String,
+    },
     /// A caller passed an invalid argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(&'static str),

@@ -85,30 +85,25 @@ impl LogView {
         let cp = self.policy.verify(note, now_unix)?;
         if let Some(l) = &self.latest {
             if cp.size < l.size {
-                return Err(Error::refused(
-                    "checkpoint",
-                    format!(
+                return Err(Error::Inconsistent {
+                    reason: format!(
                         "rollback: the log had {} records, now it claims {}",
                         l.size, cp.size
                     ),
-                ));
+                });
             }
             if cp.size == l.size && cp.root != l.root {
-                return Err(Error::refused(
-                    "checkpoint",
-                    format!("fork: two different trees of {} records", cp.size),
-                ));
+                return Err(Error::Inconsistent {
+                    reason: format!("fork: two different trees of {} records", cp.size),
+                });
             }
             if cp.size > l.size {
                 verify_consistency(l.size, &l.root, cp.size, &cp.root, consistency).map_err(
-                    |_| {
-                        Error::refused(
-                            "checkpoint",
-                            format!(
-                                "fork: the tree of {} records does not extend the one of {} this device saw",
-                                cp.size, l.size
-                            ),
-                        )
+                    |_| Error::Inconsistent {
+                        reason: format!(
+                            "fork: the tree of {} records does not extend the one of {} this device saw",
+                            cp.size, l.size
+                        ),
                     },
                 )?;
             }

@@ -23,7 +23,6 @@ use ting_trust::DeviceCertificate;
 
 use crate::identity::{DeviceKey, Member, certificate_of, member_from_cert};
 use crate::mls::group::{media_epoch_of, member_at, members_of};
-use crate::mls::key_package::validate_key_package;
 use crate::mls::{CommitBundle, DeviceKeyChange, GroupId, MembershipChange};
 use crate::provider::Provider;
 
@@ -51,14 +50,7 @@ impl Client {
         let kps = key_packages
             .iter()
             .map(|kp| {
-                let kp = validate_key_package(&self.provider, &self.config.policy, kp.as_ref())?;
-                let cert = certificate_of(
-                    &self.provider,
-                    kp.leaf_node().credential(),
-                    kp.leaf_node().signature_key().as_slice(),
-                )?;
-                self.trust
-                    .check_add(&self.user_id, self.identity_key().as_ref(), &cert)?;
+                let (kp, _) = self.trusted_key_package(kp.as_ref())?;
                 if kp.ciphersuite() != group_suite {
                     return Err(Error::UnsupportedCiphersuite {
                         suite: u16::from(kp.ciphersuite()),

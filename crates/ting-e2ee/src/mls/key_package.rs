@@ -95,6 +95,16 @@ impl Client {
     /// this user's own master key, another user's by the pinned key ([`Error::IdentityChanged`]
     /// otherwise), and revoked devices are refused.
     pub fn inspect_key_package(&self, bytes: &[u8]) -> Result<KeyPackageInfo> {
+        let (kp, cert) = self.trusted_key_package(bytes)?;
+        describe(&self.provider, &kp, &cert)
+    }
+
+    /// [`validate_key_package`], its leaf's certificate, and this device's trust applied to
+    /// it (as [`Client::inspect_key_package`] describes): what adding a device requires.
+    pub(crate) fn trusted_key_package(
+        &self,
+        bytes: &[u8],
+    ) -> Result<(KeyPackage, ting_trust::DeviceCertificate)> {
         let kp = validate_key_package(&self.provider, &self.config.policy, bytes)?;
         let cert = certificate_of(
             &self.provider,
@@ -103,7 +113,7 @@ impl Client {
         )?;
         self.trust
             .check_add(&self.user_id, self.identity_key().as_ref(), &cert)?;
-        describe(&self.provider, &kp, &cert)
+        Ok((kp, cert))
     }
 }
 

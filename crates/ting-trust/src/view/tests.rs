@@ -64,11 +64,11 @@ fn growth_needs_a_valid_consistency_proof() {
     // Without the proof, or with a wrong one, the bigger tree is a fork.
     assert!(matches!(
         v.accept(&new, &[], NOW),
-        Err(Error::Refused { .. })
+        Err(Error::Inconsistent { .. })
     ));
     assert!(matches!(
         v.accept(&new, &[[9; 32]; 2], NOW),
-        Err(Error::Refused { .. })
+        Err(Error::Inconsistent { .. })
     ));
     assert_eq!(v.latest.as_ref().unwrap().size, 1, "nothing remembered");
     v.accept(&new, &proof, NOW).unwrap();
