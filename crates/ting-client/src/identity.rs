@@ -146,10 +146,21 @@ impl Device {
             .e2ee
             .recover(recovery_key, &backup, &master, &device, now_ms())?;
         self.save()?;
+        self.publish_certified(cert).await
+    }
+
+    /// Publishes a newly certified device: its KeyPackages first, then its certificate. The
+    /// user's other devices add it to their rooms as soon as the certificate appears in the
+    /// key log, so its KeyPackages must already be there to claim.
+    async fn publish_certified(
+        &mut self,
+        cert: ting_e2ee::ting_trust::DeviceCertificate,
+    ) -> Result<()> {
+        self.replenish_key_packages().await?;
         self.api
             .append_key_log(Entry::Device(cert).encode())
             .await?;
-        self.replenish_key_packages().await
+        Ok(())
     }
 
     fn log_view(&self) -> Result<LogView> {
@@ -346,7 +357,7 @@ impl Device {
 
     /// Shows this (new, unlinked) device's link code through `on_code`, waits up to `wait`
     /// for an existing device of the user to approve it, then takes the certificate, publishes
-    /// it and its KeyPackages.
+    /// its KeyPackages and then the certificate.
     pub async fn link_show<F: FnOnce(&str)>(&mut self, on_code: F, wait: Duration) -> Result<()> {
         if self.is_certified() {
             return Err(Error::Usage("this device is already linked".into()));
@@ -362,10 +373,7 @@ impl Device {
             if let Some(response) = self.api.link_response(&created.rendezvous_id).await? {
                 let cert = self.e2ee.link_complete(&response, now_ms())?;
                 self.save()?;
-                self.api
-                    .append_key_log(Entry::Device(cert).encode())
-                    .await?;
-                self.replenish_key_packages().await?;
+                self.publish_certified(cert).await?;
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
