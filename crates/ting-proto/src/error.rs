@@ -100,6 +100,19 @@ pub enum ErrorCode {
     /// A cosigned note is malformed, does not verify, or is not for a checkpoint this server
     /// issued.
     InvalidCosignature,
+    /// The caller is not an administrator: every `/api/v1/admin/…` route refuses others with it.
+    AdminOnly,
+    /// The account has been deactivated by an administrator: it cannot sign in, and others
+    /// cannot add it to rooms.
+    AccountDeactivated,
+    /// The invitation or password-reset link does not exist or was withdrawn.
+    UnknownInvitation,
+    /// The invitation or password-reset link has expired.
+    InvitationExpired,
+    /// The invitation or password-reset link has already been used.
+    InvitationUsed,
+    /// The change would leave the server without an active administrator.
+    LastAdmin,
 }
 
 impl ErrorCode {
@@ -148,6 +161,12 @@ impl ErrorCode {
         Self::LinkUsed,
         Self::UnknownWitness,
         Self::InvalidCosignature,
+        Self::AdminOnly,
+        Self::AccountDeactivated,
+        Self::UnknownInvitation,
+        Self::InvitationExpired,
+        Self::InvitationUsed,
+        Self::LastAdmin,
     ];
 
     /// The stable string form, as it appears in JSON.
@@ -196,6 +215,12 @@ impl ErrorCode {
             Self::LinkUsed => "link_used",
             Self::UnknownWitness => "unknown_witness",
             Self::InvalidCosignature => "invalid_cosignature",
+            Self::AdminOnly => "admin_only",
+            Self::AccountDeactivated => "account_deactivated",
+            Self::UnknownInvitation => "unknown_invitation",
+            Self::InvitationExpired => "invitation_expired",
+            Self::InvitationUsed => "invitation_used",
+            Self::LastAdmin => "last_admin",
         }
     }
 
@@ -220,14 +245,17 @@ impl ErrorCode {
             | Self::DeviceRevoked
             | Self::FeatureDisabled
             | Self::PolicyForbids
-            | Self::UnknownWitness => 403,
+            | Self::UnknownWitness
+            | Self::AdminOnly
+            | Self::AccountDeactivated => 403,
             Self::NotFound
             | Self::UnknownUser
             | Self::UnknownDevice
             | Self::UnknownRoom
             | Self::UnknownBlob
             | Self::UnknownTrack
-            | Self::UnknownLink => 404,
+            | Self::UnknownLink
+            | Self::UnknownInvitation => 404,
             Self::MethodNotAllowed => 405,
             Self::UsernameTaken
             | Self::SetupAlreadyDone
@@ -238,8 +266,10 @@ impl ErrorCode {
             | Self::NotInMeeting
             | Self::IdentityExists
             | Self::IdentityMissing
-            | Self::LinkUsed => 409,
-            Self::LinkExpired => 410,
+            | Self::LinkUsed
+            | Self::InvitationUsed
+            | Self::LastAdmin => 409,
+            Self::LinkExpired | Self::InvitationExpired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
@@ -263,6 +293,9 @@ pub struct ErrorBody {
     /// With `duplicate_message`: where the original is; with `offset_mismatch`: bytes stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub position: Option<u64>,
+    /// With `invalid_policy`: the line (1-based) of the policy document the reason concerns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 impl ErrorBody {
@@ -273,6 +306,7 @@ impl ErrorBody {
             message: message.into(),
             current_epoch: None,
             position: None,
+            line: None,
         }
     }
 }

@@ -15,6 +15,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod api;
 mod base64;
 pub mod ds;
