@@ -174,6 +174,12 @@ pub const TABLES: &[Table] = &[
         personal: true,
     },
     Table {
+        name: "invitations",
+        purpose: "One-time links an administrator hands over to create an account or set a new password (token hashes only).",
+        subjects: "users (invited people), administrators",
+        personal: true,
+    },
+    Table {
         name: "server_secrets",
         purpose: "The server's own keys (e.g. the key log's checkpoint signing key), shared by all nodes.",
         subjects: "none",
@@ -199,6 +205,7 @@ pub const HIDDEN_FROM_HOST: &[(&str, &str, Visibility)] = &[
     ("link_rendezvous", "request", Visibility::PublicKey),
     ("link_rendezvous", "response", Visibility::Ciphertext),
     ("recovery_backups", "data", Visibility::Ciphertext),
+    ("invitations", "token_hash", Visibility::Hash),
     ("server_secrets", "value", Visibility::ServerSecret),
 ];
 
@@ -250,6 +257,20 @@ fn parse(sql: &'static str, out: &mut Vec<Field>) {
             table = None;
             continue;
         }
+        // `ALTER TABLE t ADD COLUMN c …`, after its comment line.
+        if let Some(rest) = line.strip_prefix("ALTER TABLE ") {
+            let mut words = rest.split_whitespace();
+            if let (Some(t), Some("ADD"), Some("COLUMN"), Some(column), Some(text)) = (
+                words.next(),
+                words.next(),
+                words.next(),
+                words.next(),
+                comment.take(),
+            ) {
+                push(out, t, column, text);
+            }
+            continue;
+        }
         if let Some(text) = line.strip_prefix("-- ") {
             comment = text.contains("Retention:").then_some(text);
             continue;
@@ -260,15 +281,19 @@ fn parse(sql: &'static str, out: &mut Vec<Field>) {
         let Some(column) = line.split_whitespace().next() else {
             continue;
         };
-        let (purpose, retention) = text.split_once(" Retention:").unwrap_or((text, ""));
-        out.push(Field {
-            table: t,
-            column,
-            purpose: purpose.trim_end_matches('.'),
-            retention: retention.trim().trim_end_matches('.'),
-            visibility: visibility(t, column),
-        });
+        push(out, t, column, text);
     }
+}
+
+fn push(out: &mut Vec<Field>, table: &'static str, column: &'static str, text: &'static str) {
+    let (purpose, retention) = text.split_once(" Retention:").unwrap_or((text, ""));
+    out.push(Field {
+        table,
+        column,
+        purpose: purpose.trim_end_matches('.'),
+        retention: retention.trim().trim_end_matches('.'),
+        visibility: visibility(table, column),
+    });
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod conformance;
 mod delivery;
 mod ds;
@@ -42,6 +43,9 @@ mod rows;
 mod sqlite;
 pub mod trust;
 
+pub use crate::accounts::{
+    AccountStore, AuditQuery, Invitation, InvitationKind, UserQuery, UserSummary,
+};
 pub use crate::ds::{
     AppendOutcome, Blob, BlobStore, CommitEffects, MessageKind, MessageStore, NewMessage, NewRoom,
     PendingWelcome, Room, RoomDevice, RoomKind, RoomStore, StoredMessage,
@@ -187,6 +191,7 @@ pub trait Store:
     + LinkStore
     + RecoveryStore
     + SecretStore
+    + AccountStore
 {
     /// Which backend this is.
     fn backend(&self) -> Backend;

@@ -39,6 +39,11 @@ const SQLITE: &[Embedded] = &[
         "recovery",
         include_str!("../migrations/sqlite/0005_recovery.sql"),
     ),
+    (
+        6,
+        "accounts",
+        include_str!("../migrations/sqlite/0006_accounts.sql"),
+    ),
 ];
 
 const POSTGRES: &[Embedded] = &[
@@ -66,6 +71,11 @@ const POSTGRES: &[Embedded] = &[
         5,
         "recovery",
         include_str!("../migrations/postgres/0005_recovery.sql"),
+    ),
+    (
+        6,
+        "accounts",
+        include_str!("../migrations/postgres/0006_accounts.sql"),
     ),
 ];
 

@@ -30,6 +30,8 @@ pub struct User {
     pub is_admin: bool,
     /// Unix seconds.
     pub created_at: i64,
+    /// Unix seconds of deactivation by an administrator; `None` while active.
+    pub deactivated_at: Option<i64>,
 }
 
 /// A device to register.

@@ -8,8 +8,8 @@ use crate::{
     StoredMessage, User,
 };
 
-/// `id, username, password_hash, is_admin, created_at`.
-pub(crate) type UserRow = (String, String, String, bool, i64);
+/// `id, username, password_hash, is_admin, created_at, deactivated_at`.
+pub(crate) type UserRow = (String, String, String, bool, i64, Option<i64>);
 
 /// `id, user_id, name, signature_key, created_at, last_seen_at, revoked_at`.
 pub(crate) type DeviceRow = (
@@ -195,13 +195,14 @@ pub(crate) fn blob(row: BlobRow) -> Result<Blob> {
 }
 
 pub(crate) fn user(row: UserRow) -> Result<User> {
-    let (id, username, password_hash, is_admin, created_at) = row;
+    let (id, username, password_hash, is_admin, created_at, deactivated_at) = row;
     Ok(User {
         id: user_id(&id)?,
         username,
         password_hash,
         is_admin,
         created_at,
+        deactivated_at,
     })
 }
 
@@ -275,6 +276,8 @@ fn conflict_label(constraint: &str) -> Option<&'static str> {
         ("policies_pkey", "policy"),
         ("audit_log_pkey", "audit"),
         ("link_rendezvous_pkey", "link_id"),
+        ("invitations_pkey", "invitation"),
+        ("invitations_token_hash_key", "invitation"),
         // SQLite column lists (see migrations/sqlite).
         ("users.username", "username"),
         ("users.id", "user_id"),
@@ -287,6 +290,8 @@ fn conflict_label(constraint: &str) -> Option<&'static str> {
         ("policies.revision", "policy"),
         ("audit_log.seq", "audit"),
         ("link_rendezvous.id", "link_id"),
+        ("invitations.id", "invitation"),
+        ("invitations.token_hash", "invitation"),
     ];
     LABELS
         .iter()

@@ -222,6 +222,10 @@ conformance! {
     link_response_concurrent => LinkResponseConcurrent,
     server_secret => ServerSecret,
     recovery_backup => RecoveryBackup,
+    user_pages => UserPages,
+    deactivation_and_admins => DeactivationAndAdmins,
+    invitations => Invitations,
+    audit_search => AuditSearch,
     inventory_matches_schema => InventoryMatchesSchema,
     ping => Ping,
 }

@@ -11,6 +11,7 @@
 //! # Ok(()) }
 //! ```
 
+mod accounts;
 mod blobs;
 mod commits;
 mod devices;
@@ -124,6 +125,17 @@ pub enum Case {
     ServerSecret,
     /// A recovery backup is stored per user, replaced by the next, refused for no account.
     RecoveryBackup,
+    /// Accounts are paged by login name and searched literally, with device counts and last
+    /// seen.
+    UserPages,
+    /// Deactivation and the administrator flag never leave the server without an active
+    /// administrator; unknown users are `NotFound`.
+    DeactivationAndAdmins,
+    /// Invitation links are stored by token hash, listed while pending, used once, withdrawn
+    /// and purged after expiry.
+    Invitations,
+    /// The audit log is searched by event, actor and time, newest first, and paged backwards.
+    AuditSearch,
     /// Every column of the migrated schema is in the data inventory, and vice versa (R15).
     InventoryMatchesSchema,
     /// `ping` works and `backend` answers.
@@ -175,6 +187,10 @@ impl Case {
         Case::LinkResponseConcurrent,
         Case::ServerSecret,
         Case::RecoveryBackup,
+        Case::UserPages,
+        Case::DeactivationAndAdmins,
+        Case::Invitations,
+        Case::AuditSearch,
         Case::InventoryMatchesSchema,
         Case::Ping,
     ];
@@ -224,6 +240,10 @@ impl Case {
             Case::LinkResponseConcurrent => "link_response_concurrent",
             Case::ServerSecret => "server_secret",
             Case::RecoveryBackup => "recovery_backup",
+            Case::UserPages => "user_pages",
+            Case::DeactivationAndAdmins => "deactivation_and_admins",
+            Case::Invitations => "invitations",
+            Case::AuditSearch => "audit_search",
             Case::InventoryMatchesSchema => "inventory_matches_schema",
             Case::Ping => "ping",
         }
@@ -274,6 +294,10 @@ impl Case {
             Case::LinkResponseConcurrent => trust::link_response_concurrent(store).await,
             Case::ServerSecret => trust::server_secret(store).await,
             Case::RecoveryBackup => trust::recovery_backup(&*store).await,
+            Case::UserPages => accounts::user_pages(&*store).await,
+            Case::DeactivationAndAdmins => accounts::deactivation_and_admins(&*store).await,
+            Case::Invitations => accounts::invitations(&*store).await,
+            Case::AuditSearch => accounts::audit_search(&*store).await,
             Case::InventoryMatchesSchema => governance::inventory_matches_schema(&*store).await,
             Case::Ping => ping(&*store).await,
         }

@@ -9,6 +9,7 @@
 //! the room's row `FOR NO KEY UPDATE`, serialising appends per room (see `append.rs`); room
 //! creation and blob creation lock the device or room they reference `FOR KEY SHARE`.
 
+mod accounts;
 mod append;
 mod blobs;
 mod devices;

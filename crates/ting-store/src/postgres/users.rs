@@ -14,6 +14,7 @@ fn created(user: NewUser) -> User {
         password_hash: user.password_hash,
         is_admin: user.is_admin,
         created_at: user.created_at,
+        deactivated_at: None,
     }
 }
 
@@ -62,7 +63,7 @@ impl UserStore for PgStore {
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, password_hash, is_admin, created_at FROM users WHERE id = $1",
+            "SELECT id, username, password_hash, is_admin, created_at, deactivated_at FROM users WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -74,7 +75,7 @@ impl UserStore for PgStore {
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, password_hash, is_admin, created_at
+            "SELECT id, username, password_hash, is_admin, created_at, deactivated_at
              FROM users WHERE username = $1",
         )
         .bind(username)
@@ -88,7 +89,7 @@ impl UserStore for PgStore {
     async fn list_users(&self) -> Result<Vec<User>> {
         // `username` has the "C" collation: byte order, as in SQLite.
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, password_hash, is_admin, created_at
+            "SELECT id, username, password_hash, is_admin, created_at, deactivated_at
              FROM users ORDER BY username",
         )
         .fetch_all(&self.pool)

@@ -8,6 +8,7 @@
 //! transaction (see `append.rs`), so appends are serialised (across all rooms: SQLite has one
 //! writer).
 
+mod accounts;
 mod append;
 mod blobs;
 mod devices;

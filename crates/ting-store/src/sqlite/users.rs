@@ -14,6 +14,7 @@ fn created(user: NewUser) -> User {
         password_hash: user.password_hash,
         is_admin: user.is_admin,
         created_at: user.created_at,
+        deactivated_at: None,
     }
 }
 
@@ -56,7 +57,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, password_hash, is_admin, created_at FROM users WHERE id = ?1",
+            "SELECT id, username, password_hash, is_admin, created_at, deactivated_at FROM users WHERE id = ?1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -68,7 +69,7 @@ impl UserStore for SqliteStore {
 
     async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, password_hash, is_admin, created_at
+            "SELECT id, username, password_hash, is_admin, created_at, deactivated_at
              FROM users WHERE username = ?1",
         )
         .bind(username)
@@ -81,7 +82,7 @@ impl UserStore for SqliteStore {
 
     async fn list_users(&self) -> Result<Vec<User>> {
         sqlx::query_as::<_, UserRow>(
-            "SELECT id, username, password_hash, is_admin, created_at
+            "SELECT id, username, password_hash, is_admin, created_at, deactivated_at
              FROM users ORDER BY username",
         )
         .fetch_all(&self.pool)

@@ -1,0 +1,25 @@
+-- Account administration: deactivated accounts and one-time invitation / password-reset links.
+-- When an administrator deactivated the account (it cannot sign in); NULL while active. Retention: until reactivated or the account is deleted.
+ALTER TABLE users ADD COLUMN deactivated_at INTEGER;
+
+CREATE TABLE invitations (
+    -- Random id (to withdraw it). Retention: until it expires (used ones too, so reuse is told apart from a wrong link).
+    id TEXT PRIMARY KEY NOT NULL,
+    -- SHA-256 of the link's secret token (never the token). Retention: as the row.
+    token_hash BLOB NOT NULL UNIQUE,
+    -- Login name the invited account will have, or of the account whose password is reset. Retention: as the row.
+    username TEXT NOT NULL,
+    -- What the link does: `invite` or `password_reset`. Retention: as the row.
+    kind TEXT NOT NULL CHECK (kind IN ('invite', 'password_reset')),
+    -- Whether the invited account will be an administrator (0/1). Retention: as the row.
+    is_admin INTEGER NOT NULL CHECK (is_admin IN (0, 1)),
+    -- Administrator who issued it. Retention: as the row.
+    created_by TEXT REFERENCES users (id),
+    -- When it was issued. Retention: as the row.
+    created_at INTEGER NOT NULL,
+    -- When it stops working. Retention: as the row.
+    expires_at INTEGER NOT NULL,
+    -- When it was used; NULL until then. Retention: as the row.
+    used_at INTEGER
+) STRICT;
+CREATE INDEX invitations_by_expiry ON invitations (expires_at);
