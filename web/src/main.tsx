@@ -1,6 +1,7 @@
 /**
- * Entry point. `/setup` is the first-administrator page (no crypto worker); every other path
- * is the app, with hash routes (`#/rooms/<id>`).
+ * Entry point. `/setup` is the first-administrator page and `/invite` the invitation sign-up
+ * page (neither runs the crypto worker); every other path is the app, with hash routes
+ * (`#/rooms/<id>`).
  */
 import { render } from "preact";
 import "./styles/theme.css";
@@ -12,8 +13,11 @@ import "./styles/panels.css";
 const root = document.getElementById("app");
 if (!root) throw new Error("#app is missing");
 
-if (location.pathname.replace(/\/+$/, "") === "/setup") {
+const path = location.pathname.replace(/\/+$/, "");
+if (path === "/setup") {
   void import("./ui/Setup").then(({ Setup }) => render(<Setup />, root));
+} else if (path === "/invite") {
+  void import("./ui/Invite").then(({ Invite }) => render(<Invite />, root));
 } else {
   void import("./ui/App").then(({ App }) => render(<App />, root));
 }

@@ -1,10 +1,17 @@
-/** Hash routes: `#/` (room list), `#/rooms/<id>`, `#/rooms/<id>/members`, `#/settings`. */
+/**
+ * Hash routes: `#/` (room list), `#/rooms/<id>`, `#/rooms/<id>/members`, `#/settings`,
+ * `#/admin/<section>` (administrators).
+ */
 import { useEffect, useState } from "preact/hooks";
 
 export type Route =
   | { name: "home" }
   | { name: "room"; roomId: string; panel: "members" | null }
-  | { name: "settings" };
+  | { name: "settings" }
+  | { name: "admin"; section: AdminSection };
+
+export const ADMIN_SECTIONS = ["accounts", "policy", "audit", "compliance", "health"] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -14,6 +21,10 @@ export function parse(hash: string): Route {
     return { name: "room", roomId: parts[1].toLowerCase(), panel: parts[2] === "members" ? "members" : null };
   }
   if (parts[0] === "settings") return { name: "settings" };
+  if (parts[0] === "admin") {
+    const section = ADMIN_SECTIONS.find((x) => x === parts[1]) ?? "accounts";
+    return { name: "admin", section };
+  }
   return { name: "home" };
 }
 
@@ -23,6 +34,8 @@ export function href(route: Route): string {
       return "#/";
     case "settings":
       return "#/settings";
+    case "admin":
+      return `#/admin/${route.section}`;
     case "room":
       return `#/rooms/${route.roomId}${route.panel ? `/${route.panel}` : ""}`;
   }

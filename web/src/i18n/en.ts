@@ -221,6 +221,7 @@ export const en = {
   "error.rate_limited_wait": "Too many attempts. Try again in {s} seconds.",
   "error.invalid_token": "Your session has ended. Sign in again.",
   "error.unauthenticated": "Your session has ended. Sign in again.",
+  "error.account_deactivated": "This account is deactivated. Ask your administrator.",
   "error.device_revoked": "This device has been revoked.",
   "error.forbidden": "You are not allowed to do that.",
   "error.unknown_user": "There is no such user.",

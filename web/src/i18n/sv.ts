@@ -223,6 +223,7 @@ export const sv: Record<keyof typeof en, string> = {
   "error.rate_limited_wait": "För många försök. Försök igen om {s} sekunder.",
   "error.invalid_token": "Din session har gått ut. Logga in igen.",
   "error.unauthenticated": "Din session har gått ut. Logga in igen.",
+  "error.account_deactivated": "Kontot är inaktiverat. Kontakta din administratör.",
   "error.device_revoked": "Den här enheten har tagits bort.",
   "error.forbidden": "Du har inte behörighet att göra det.",
   "error.unknown_user": "Det finns ingen sådan användare.",

@@ -11,6 +11,19 @@ import { Login } from "./Login";
 import { RoomList } from "./RoomList";
 import { RoomView } from "./RoomView";
 import { Settings } from "./Settings";
+import { Admin } from "../admin/Admin";
+import { INVITED_USERNAME } from "./Invite";
+
+/** The username an invitation link just set a password for (once), to fill in on sign-in. */
+function invitedUsername(): string | null {
+  try {
+    const name = sessionStorage.getItem(INVITED_USERNAME);
+    sessionStorage.removeItem(INVITED_USERNAME);
+    return name;
+  } catch {
+    return null;
+  }
+}
 
 function Centered(props: { title: string; text?: string; children?: JSX.Element | JSX.Element[]; testid: string }): JSX.Element {
   return (
@@ -75,12 +88,14 @@ function Shell(): JSX.Element {
       <ConnectionBanner />
       <KeyLogAlarm />
       <div class="panes">
-        <RoomList activeRoom={route.name === "room" ? route.roomId : null} settingsActive={route.name === "settings"} />
+        <RoomList activeRoom={route.name === "room" ? route.roomId : null} settingsActive={route.name === "settings" || route.name === "admin"} />
         <main id="main" class="main" tabIndex={-1}>
           {route.name === "room" ? (
             <RoomView roomId={route.roomId} panel={route.panel} key={route.roomId} />
           ) : route.name === "settings" ? (
             <Settings />
+          ) : route.name === "admin" ? (
+            <Admin section={route.section} />
           ) : (
             <div class="empty-main" data-testid="empty-main">
               <IconLock />
@@ -102,6 +117,7 @@ export function App(): JSX.Element {
   const phase = useStore((s) => s.phase);
   const notice = useStore((s) => s.sessionNotice);
   const lastUsername = useStore((s) => s.lastUsername);
+  const [invited] = useState(invitedUsername);
   const fatal = useStore((s) => s.fatal);
 
   switch (phase) {
@@ -132,7 +148,7 @@ export function App(): JSX.Element {
         </Centered>
       );
     case "signedOut":
-      return <Login notice={notice} lastUsername={lastUsername} />;
+      return <Login notice={notice} lastUsername={lastUsername ?? invited} />;
     case "linking":
       return <LinkScreen />;
     case "ready":

@@ -6,7 +6,8 @@ import { CallError } from "../crypto/rpc";
 import type { DeviceView } from "../crypto/types";
 import { store, useStore } from "../app/store";
 import { ConfirmDialog } from "./Dialog";
-import { IconBack, IconLock } from "./icons";
+import { IconBack, IconLock, IconShield } from "./icons";
+import { ta } from "../admin/strings-accounts";
 import { LangSwitch } from "./LangSwitch";
 import { LinkDeviceCard } from "./Link";
 
@@ -65,6 +66,16 @@ export function Settings(): JSX.Element {
         </section>
 
         <LinkDeviceCard />
+
+        {session?.isAdmin && (
+          <section class="card" aria-labelledby="s-admin" data-testid="admin-entry">
+            <h2 id="s-admin">{ta("admin.entry")}</h2>
+            <p class="muted">{ta("admin.entry_text")}</p>
+            <a class="button" href="#/admin/accounts" data-testid="open-admin">
+              <IconShield /> {ta("admin.open")}
+            </a>
+          </section>
+        )}
 
         <section class="card" aria-labelledby="s-lang">
           <h2 id="s-lang">{t("settings.language")}</h2>
