@@ -69,7 +69,11 @@ export function UserDialog(props: {
     <li key={d.id} class={`device admin-device${d.revoked_at !== null ? " revoked" : ""}`} data-testid="admin-device" data-device-id={d.id}>
       <div>
         <strong>{d.name || d.id.slice(0, 8)}</strong>
-        <span class={`tag${d.certified ? "" : " tag-warning"}`}>{ta(d.certified ? "user.device_certified" : "user.device_uncertified")}</span>
+        {d.revoked_at !== null ? (
+          <span class="tag">{ta("user.device_revoked_tag")}</span>
+        ) : (
+          <span class={`tag${d.certified ? "" : " tag-warning"}`}>{ta(d.certified ? "user.device_certified" : "user.device_uncertified")}</span>
+        )}
         <div class="muted small">
           {ta("user.device_added", { date: formatDate(d.created_at) })} ·{" "}
           {d.revoked_at !== null ? ta("user.device_revoked", { date: formatDate(d.revoked_at) }) : d.last_seen_at ? ta("user.device_seen", { date: formatDate(d.last_seen_at) }) : ta("user.device_never")}

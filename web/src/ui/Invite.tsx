@@ -11,6 +11,7 @@ import { AdminApi, type InvitationInfo } from "../admin/api";
 import { adminErrorText, ta } from "../admin/strings-accounts";
 import { IconCheck, Logo } from "./icons";
 import { LangSwitch } from "./LangSwitch";
+import "../styles/admin.css";
 
 /** Where the app's sign-in page finds the username to fill in after a link was used. */
 export const INVITED_USERNAME = "ting.invited-username";
@@ -102,7 +103,7 @@ export function Invite(): JSX.Element {
             <form onSubmit={submit} noValidate>
               <label class="field">
                 <span>{ta("signup.username")}</span>
-                <input name="username" autocomplete="username" value={info.username} readOnly data-testid="invite-username" />
+                <input name="username" autocomplete="username" value={info.username} readOnly class="invite-username" data-testid="invite-username" />
               </label>
               <label class="field">
                 <span>{ta("signup.password")}</span>
