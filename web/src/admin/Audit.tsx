@@ -5,7 +5,7 @@
  */
 import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { formatDate } from "../i18n";
+import { formatDate, locale } from "../i18n";
 import type { AdminApi, AuditFilter, AuditRecordView, AuditVerification } from "./api";
 import { LoadError, OpsPage, download, reason, useLangRefresh } from "./ops-common";
 import { to } from "./strings-ops";
@@ -58,22 +58,30 @@ function Verification(props: { api: AdminApi; tick: number }): JSX.Element {
       <h3 id="audit-chain-title" class="visually-hidden">
         {to("audit.verify")}
       </h3>
-      <div role="status" aria-live="polite">
-        {error ? (
-          <LoadError error={error} />
-        ) : !v ? (
-          <p>{to("audit.verifying")}</p>
-        ) : v.ok ? (
-          <p class="ops-good audit-verdict" data-testid="audit-verified">
-            <span aria-hidden="true">✓ </span>
-            {to("audit.verified", { n: v.checked })}
-          </p>
-        ) : (
-          <p class="ops-bad audit-verdict" data-testid="audit-broken">
-            <span aria-hidden="true">✗ </span>
-            {to("audit.broken", { problem: v.problem ?? "" })}
-          </p>
-        )}
+      <div class="audit-chain-top">
+        <div role="status" aria-live="polite">
+          {error ? (
+            <LoadError error={error} />
+          ) : !v ? (
+            <p>{to("audit.verifying")}</p>
+          ) : v.ok ? (
+            <p class="ops-good audit-verdict" data-testid="audit-verified">
+              <span aria-hidden="true">✓ </span>
+              {to("audit.verified", { n: v.checked })}
+            </p>
+          ) : (
+            <p class="ops-bad audit-verdict" data-testid="audit-broken">
+              <span aria-hidden="true">✗ </span>
+              {to("audit.broken", { problem: v.problem ?? "" })}
+            </p>
+          )}
+        </div>
+        <div class="button-row">
+          <button type="button" class="button button-small" onClick={() => void run()} disabled={busy} data-testid="audit-verify">
+            {busy ? to("audit.verifying") : to("audit.verify")}
+          </button>
+          {at ? <span class="muted small audit-checked">{to("audit.checked_at", { at: new Intl.DateTimeFormat(locale(), { timeStyle: "medium" }).format(at * 1000) })}</span> : null}
+        </div>
       </div>
       {v ? (
         <>
@@ -87,12 +95,6 @@ function Verification(props: { api: AdminApi; tick: number }): JSX.Element {
           {v.first_seq !== null && v.first_seq > 1 ? <p class="muted small">{to("audit.pruned", { seq: v.first_seq })}</p> : null}
         </>
       ) : null}
-      <div class="button-row">
-        <button type="button" class="button button-small" onClick={() => void run()} disabled={busy} data-testid="audit-verify">
-          {busy ? to("audit.verifying") : to("audit.verify")}
-        </button>
-        {at ? <span class="muted small audit-checked">{to("audit.checked_at", { at: formatDate(at) })}</span> : null}
-      </div>
     </section>
   );
 }
@@ -169,9 +171,6 @@ export function AuditPage(props: { api: AdminApi }): JSX.Element {
   };
 
   useEffect(() => {
-    document.title = `${to("audit.title")} – Ting`;
-  }, []);
-  useEffect(() => {
     void fetchPage(filter, null);
   }, [filter]);
 
@@ -215,7 +214,9 @@ export function AuditPage(props: { api: AdminApi }): JSX.Element {
       <Verification api={api} tick={tick} />
 
       <form class="card ops-card audit-filter" onSubmit={apply} aria-labelledby="audit-filter-title" data-testid="audit-filter">
-        <h3 id="audit-filter-title">{to("audit.filter")}</h3>
+        <h3 id="audit-filter-title" class="visually-hidden">
+          {to("audit.filter")}
+        </h3>
         <div class="audit-fields">
           <label class="field">
             <span>{to("audit.event")}</span>
@@ -240,14 +241,14 @@ export function AuditPage(props: { api: AdminApi }): JSX.Element {
             <span>{to("audit.until")}</span>
             <input class="input" type="datetime-local" value={until} onInput={(e) => setUntil(e.currentTarget.value)} data-testid="audit-until" />
           </label>
-        </div>
-        <div class="button-row">
-          <button type="submit" class="button button-primary" data-testid="audit-apply">
-            {to("audit.apply")}
-          </button>
-          <button type="button" class="button button-quiet" onClick={clear}>
-            {to("audit.clear")}
-          </button>
+          <div class="button-row audit-buttons">
+            <button type="submit" class="button button-primary" data-testid="audit-apply">
+              {to("audit.apply")}
+            </button>
+            <button type="button" class="button button-quiet" onClick={clear}>
+              {to("audit.clear")}
+            </button>
+          </div>
         </div>
         <p class="muted small">{to("audit.export_hint")}</p>
       </form>

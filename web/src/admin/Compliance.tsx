@@ -75,7 +75,6 @@ export function CompliancePage(props: { api: AdminApi }): JSX.Element {
     }
   };
   useEffect(() => {
-    document.title = `${to("compliance.title")} – Ting`;
     void load();
   }, []);
 

@@ -42,7 +42,6 @@ export function HealthPage(props: { api: AdminApi }): JSX.Element {
     }
   };
   useEffect(() => {
-    document.title = `${to("health.title")} – Ting`;
     void load();
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") void load();

@@ -47,7 +47,6 @@ export function PolicyPage(props: { api: AdminApi }): JSX.Element {
   };
 
   useEffect(() => {
-    document.title = `${to("policy.title")} – Ting`;
     void load().then((doc) => doc && setText(doc.document));
   }, []);
 
@@ -135,6 +134,7 @@ export function PolicyPage(props: { api: AdminApi }): JSX.Element {
   const head = revisions?.find((r) => r.revision === current.revision);
   const by = head?.set_by;
 
+  const diffLabel = current.revision === 0 ? to("policy.diff_defaults") : to("policy.diff_current", { revision: current.revision });
   let status: JSX.Element;
   if (!dirty) status = <p>{saved !== null ? to("policy.saved", { revision: saved }) : to("policy.unchanged")}</p>;
   else if (check.state === "checking" && check.text === text) status = <p>{to("policy.checking")}</p>;
@@ -153,66 +153,69 @@ export function PolicyPage(props: { api: AdminApi }): JSX.Element {
             : to("policy.current", { revision: current.revision, at: formatDate(current.set_at) })}
       </p>
 
-      <section class="card ops-card" aria-labelledby="policy-editor-label">
-        <h3 id="policy-editor-label">
-          <label for="policy-text">{to("policy.editor")}</label>
-        </h3>
-        <p id="policy-editor-hint" class="muted small">
-          {to("policy.editor_hint")}
-        </p>
-        <PolicyEditor value={text} onInput={onInput} badLines={badLines} describedBy="policy-editor-hint policy-status" handle={editor} />
-
-        <div id="policy-status" class="policy-status" role="status" aria-live="polite" data-testid="policy-status" data-valid={result ? String(result.valid && !invalid) : undefined}>
-          {status}
-          {problems.length ? (
-            <ul class="policy-problems" data-testid="policy-problems">
-              {problems.map((p, k) => (
-                <li key={k} data-testid="policy-problem" data-line={p.line ?? undefined}>
-                  {p.line !== null ? (
-                    <button type="button" class="link-button" onClick={() => editor.current?.goTo(p.line as number)} aria-label={to("policy.problem_go", { line: p.line })}>
-                      {to("policy.problem_line", { line: p.line })}
-                    </button>
-                  ) : null}
-                  {p.line !== null ? ": " : ""}
-                  <span class="policy-reason">{p.message}</span>
-                </li>
-              ))}
-            </ul>
-          ) : null}
-          {dirty && result && !invalid && result.effects.length ? (
-            <ul class="policy-effects" data-testid="policy-effects">
-              {result.effects.map((e) => (
-                <li key={e.setting} data-setting={e.setting}>
-                  {effectText(e)}
-                </li>
-              ))}
-            </ul>
-          ) : null}
-          {actionError ? (
-            <p class="ops-bad" role="alert">
-              {actionError}
-            </p>
-          ) : null}
+      <section class="card ops-card policy-work" aria-labelledby="policy-editor-label">
+        <div class="policy-left">
+          <h3 id="policy-editor-label">
+            <label for="policy-text">{to("policy.editor")}</label>
+          </h3>
+          <p id="policy-editor-hint" class="muted small">
+            {to("policy.editor_hint")}
+          </p>
+          <PolicyEditor value={text} onInput={onInput} badLines={badLines} describedBy="policy-editor-hint policy-status" handle={editor} />
         </div>
-
-        <div class="button-row">
-          <button type="button" class="button button-primary" onClick={() => void save()} disabled={!dirty || saving || invalid || (check.state === "checking" && check.text === text)} data-testid="policy-save">
-            {saving ? to("policy.saving") : to("policy.save")}
-          </button>
-          <button type="button" class="button" onClick={() => void runCheck(text)} disabled={!dirty || saving} data-testid="policy-check">
-            {to("policy.check")}
-          </button>
-          <button type="button" class="button button-quiet" onClick={() => onInput(current.document)} disabled={!dirty || saving} data-testid="policy-revert">
-            {to("policy.revert")}
-          </button>
-        </div>
-
-        {dirty ? (
-          <div class="policy-diff-current">
-            <h4>{to("policy.diff_current", { revision: current.revision })}</h4>
-            <DiffView before={current.document} after={text} label={to("policy.diff_current", { revision: current.revision })} testid="policy-diff" />
+        <div class="policy-right">
+          <div id="policy-status" class="policy-status" role="status" aria-live="polite" data-testid="policy-status" data-valid={result ? String(result.valid && !invalid) : undefined}>
+            {status}
+            {problems.length ? (
+              <ul class="policy-problems" data-testid="policy-problems">
+                {problems.map((p, k) => (
+                  <li key={k} data-testid="policy-problem" data-line={p.line ?? undefined}>
+                    {p.line !== null ? (
+                      <button type="button" class="link-button" onClick={() => editor.current?.goTo(p.line as number)} aria-label={to("policy.problem_go", { line: p.line })}>
+                        {to("policy.problem_line", { line: p.line })}
+                      </button>
+                    ) : null}
+                    {p.line !== null ? ": " : ""}
+                    <span class="policy-reason">{p.message}</span>
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {dirty && result && !invalid && result.effects.length ? (
+              <ul class="policy-effects" data-testid="policy-effects">
+                {result.effects.map((e) => (
+                  <li key={e.setting} data-setting={e.setting}>
+                    {effectText(e)}
+                  </li>
+                ))}
+              </ul>
+            ) : null}
+            {actionError ? (
+              <p class="ops-bad" role="alert">
+                {actionError}
+              </p>
+            ) : null}
           </div>
-        ) : null}
+
+          <div class="button-row">
+            <button type="button" class="button button-primary" onClick={() => void save()} disabled={!dirty || saving || invalid || (check.state === "checking" && check.text === text)} data-testid="policy-save">
+              {saving ? to("policy.saving") : to("policy.save")}
+            </button>
+            <button type="button" class="button" onClick={() => void runCheck(text)} disabled={!dirty || saving} data-testid="policy-check">
+              {to("policy.check")}
+            </button>
+            <button type="button" class="button button-quiet" onClick={() => onInput(current.document)} disabled={!dirty || saving} data-testid="policy-revert">
+              {to("policy.revert")}
+            </button>
+          </div>
+
+          {dirty ? (
+            <div class="policy-diff-current">
+              <h4>{diffLabel}</h4>
+              <DiffView before={current.document} after={text} label={diffLabel} testid="policy-diff" />
+            </div>
+          ) : null}
+        </div>
       </section>
 
       <section class="card ops-card" aria-labelledby="policy-history-title">

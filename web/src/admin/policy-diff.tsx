@@ -38,12 +38,12 @@ export function diffLines(before: string, after: string): DiffLine[] {
       out.push({ op: " ", text: a[i], a: i + 1, b: j + 1 });
       i++;
       j++;
-    } else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      out.push({ op: "+", text: b[j], a: null, b: j + 1 });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
       out.push({ op: "-", text: a[i], a: i + 1, b: null });
       i++;
+    } else {
+      out.push({ op: "+", text: b[j], a: null, b: j + 1 });
+      j++;
     }
   }
   return out;

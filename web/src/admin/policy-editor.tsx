@@ -58,7 +58,7 @@ export function PolicyEditor(props: {
         id="policy-text"
         class="policy-text"
         value={props.value}
-        rows={Math.min(Math.max(count + 1, 12), 28)}
+        rows={Math.min(Math.max(count + 1, 10), 22)}
         wrap="off"
         spellcheck={false}
         autoComplete="off"

@@ -7,6 +7,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { t } from "../i18n";
 import type { Entry } from "../crypto/types";
 import { store } from "../app/store";
+import { clientPolicy } from "../app/client-policy";
 import { IconAttach, IconClose, IconSend } from "./icons";
 
 /** Unsent text per room, kept while switching rooms (memory only). */
@@ -32,6 +33,15 @@ export function Composer(props: {
   const [text, setText] = useState("");
   const area = useRef<HTMLTextAreaElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  // The attach button is hidden while the organisation policy switches file sharing off.
+  const [fileSharing, setFileSharing] = useState(true);
+  useEffect(() => {
+    let live = true;
+    void clientPolicy().then((p) => live && p && setFileSharing(p.file_sharing));
+    return () => {
+      live = false;
+    };
+  }, [props.roomId]);
 
   // Keep a draft per room while switching rooms. Layout effects run in the same commit as the
   // render that switched the room or the mode, so text typed right after the switch is never
@@ -127,9 +137,11 @@ export function Composer(props: {
             if (files.length) props.onFiles(files);
           }}
         />
-        <button type="button" class="icon-button" aria-label={t("composer.attach")} title={t("composer.attach")} onClick={() => fileInput.current?.click()} disabled={props.disabled} data-testid="attach">
-          <IconAttach />
-        </button>
+        {fileSharing ? (
+          <button type="button" class="icon-button" aria-label={t("composer.attach")} title={t("composer.attach")} onClick={() => fileInput.current?.click()} disabled={props.disabled} data-testid="attach">
+            <IconAttach />
+          </button>
+        ) : null}
         <label class="visually-hidden" for="composer-text">
           {t("composer.label")}
         </label>
