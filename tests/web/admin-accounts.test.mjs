@@ -103,6 +103,7 @@ test('the invitee signs up through the link, signs in and chats with the adminis
   await dana.getByTestId('invite-submit').click();
   assert.match(await dana.getByTestId('invite-error').textContent(), /do not match/);
   await dana.getByTestId('invite-repeat').fill(PASSWORD);
+  assert.equal(await dana.getByTestId('invite-error').count(), 0, 'typing clears the error');
   await shot(dana, 'invite-signup');
   await dana.getByTestId('invite-submit').click();
   await dana.getByTestId('invite-done').waitFor({ timeout: TIMEOUT });
@@ -138,6 +139,7 @@ test('accounts: list, search, light, dark, Swedish and phone width', async () =>
   await root.getByTestId('accounts-search').fill('');
   await root.waitForFunction(() => document.querySelectorAll('[data-testid="account-row"]').length === 3, null, { timeout: TIMEOUT });
   await noToasts(root);
+  await root.getByTestId('accounts-search').blur();
   await shot(root, 'admin-accounts');
   for (const scheme of ['light', 'dark']) {
     await root.emulateMedia({ colorScheme: scheme });
@@ -147,6 +149,7 @@ test('accounts: list, search, light, dark, Swedish and phone width', async () =>
   }
   await shot(root, 'admin-accounts-dark');
   await root.emulateMedia({ colorScheme: 'light' });
+  await root.waitForTimeout(300); // colours fade between schemes
 
   await root.setViewportSize({ width: 375, height: 812 });
   await root.getByTestId('accounts-table').waitFor();

@@ -107,12 +107,18 @@ export function Invite(): JSX.Element {
               </label>
               <label class="field">
                 <span>{ta("signup.password")}</span>
-                <input type="password" autocomplete="new-password" value={password} onInput={(e) => setPassword(e.currentTarget.value)} data-testid="invite-password" autoFocus />
+                <input type="password" autocomplete="new-password" value={password} onInput={(e) => {
+                    setPassword(e.currentTarget.value);
+                    setError(null);
+                  }} data-testid="invite-password" autoFocus />
                 <small class="muted">{ta("signup.password_hint")}</small>
               </label>
               <label class="field">
                 <span>{ta("signup.repeat")}</span>
-                <input type="password" autocomplete="new-password" value={repeat} onInput={(e) => setRepeat(e.currentTarget.value)} data-testid="invite-repeat" />
+                <input type="password" autocomplete="new-password" value={repeat} onInput={(e) => {
+                    setRepeat(e.currentTarget.value);
+                    setError(null);
+                  }} data-testid="invite-repeat" />
               </label>
               {error && (
                 <p class="form-error" role="alert" data-testid="invite-error">
