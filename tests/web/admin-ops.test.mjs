@@ -51,6 +51,14 @@ async function api(who, method, path, body) {
   return { status: resp.status, body: parsed };
 }
 
+/** Scrolls the main pane to the top and moves the pointer away, for a screenshot. */
+async function settle(page) {
+  await page.mouse.move(0, 0);
+  await page.evaluate(() => {
+    for (const el of document.querySelectorAll('*')) if (el.scrollTop > 0 && el.tagName !== 'TEXTAREA') el.scrollTop = 0;
+  });
+}
+
 async function openAdmin(page, section) {
   await page.goto(`${s.ting.url.replace(/\/$/, '')}/#/admin/${section}`);
   await page.getByTestId(`admin-${section}`).waitFor({ timeout: TIMEOUT });
@@ -97,6 +105,7 @@ test('an invalid policy shows the server\'s reason at its line and changes nothi
   await problem.getByRole('button').click();
   const selected = await editor.evaluate((el) => el.value.slice(el.selectionStart, el.selectionEnd));
   assert.equal(selected, 'guest_access = true');
+  await settle(root);
   await shot(root, 'admin-policy-invalid');
 
   // Saving it anyway through the API is refused with the same reason; nothing changes.
@@ -125,8 +134,10 @@ test('a valid policy takes effect: with file sharing off the room view hides the
   assert.match(await effects.textContent(), /Files can no longer be shared\./);
   assert.match(await root.getByTestId('policy-diff').textContent(), /\+ file_sharing = false/);
   assert.match(await root.getByTestId('policy-diff').textContent(), /− file_sharing = true/);
+  await settle(root);
   await shot(root, 'admin-policy');
   await root.emulateMedia({ colorScheme: 'dark' });
+  await root.waitForTimeout(400); // let colour transitions finish
   await shot(root, 'admin-policy-dark');
   await root.emulateMedia({ colorScheme: 'light' });
 
@@ -164,6 +175,7 @@ test('the audit log lists the policy change, verifies its chain and exports JSON
   const now = (await api('root', 'GET', '/api/v1/admin/audit/verify')).body;
   assert.ok([verification.head_hash, now.head_hash].includes(head), 'the head hash shown is the server\'s');
   await root.locator('[data-testid="audit-record"][data-event="policy_changed"]').first().waitFor({ timeout: TIMEOUT });
+  await shot(root, 'admin-audit');
 
   // Filter by event: only policy changes remain.
   await root.getByTestId('audit-event').selectOption('policy_changed');
@@ -175,7 +187,6 @@ test('the audit log lists the policy change, verifies its chain and exports JSON
   await root.getByTestId('audit-actor').fill('root');
   await root.getByTestId('audit-apply').click();
   await root.getByTestId('audit-verified').waitFor({ timeout: TIMEOUT });
-  await shot(root, 'admin-audit');
 
   const [download] = await Promise.all([root.waitForEvent('download'), root.getByTestId('audit-export').click()]);
   assert.equal(download.suggestedFilename(), 'ting-audit.jsonl');

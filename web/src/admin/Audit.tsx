@@ -24,10 +24,13 @@ function who(name: string | null, id: string | null): string {
   return name ?? (id ? id.slice(0, 8) : to("ops.nobody"));
 }
 
+/** Event details as "key: value, …" (nested values as JSON). */
 function details(v: unknown): string {
   if (v === null || v === undefined) return "";
-  if (typeof v === "object" && !Array.isArray(v) && Object.keys(v as object).length === 0) return "";
-  return JSON.stringify(v);
+  if (typeof v !== "object" || Array.isArray(v)) return JSON.stringify(v);
+  return Object.entries(v as Record<string, unknown>)
+    .map(([k, x]) => `${k}: ${typeof x === "string" ? x : JSON.stringify(x)}`)
+    .join(", ");
 }
 
 function Verification(props: { api: AdminApi; tick: number }): JSX.Element {
@@ -231,7 +234,7 @@ export function AuditPage(props: { api: AdminApi }): JSX.Element {
           </label>
           <label class="field">
             <span>{to("audit.actor")}</span>
-            <input class="input" type="text" value={actor} onInput={(e) => setActor(e.currentTarget.value)} autoComplete="off" autoCapitalize="off" spellcheck={false} data-testid="audit-actor" />
+            <input class="input" type="text" value={actor} placeholder={to("audit.actor_hint")} onInput={(e) => setActor(e.currentTarget.value)} autoComplete="off" autoCapitalize="off" spellcheck={false} data-testid="audit-actor" />
           </label>
           <label class="field">
             <span>{to("audit.since")}</span>
@@ -266,7 +269,7 @@ export function AuditPage(props: { api: AdminApi }): JSX.Element {
         ) : (
           <>
             <p class="muted small" role="status">
-              {to("audit.showing", { n: records.length })}
+              {records.length === 1 ? to("audit.showing_one") : to("audit.showing", { n: records.length })}
             </p>
             <div class="ops-table-wrap">
               <table class="ops-table audit-table" data-testid="audit-table">

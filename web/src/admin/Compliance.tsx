@@ -20,11 +20,19 @@ function Section(props: { s: ReportSection; id: string }): JSX.Element {
       <h3 id={props.id} tabIndex={-1}>
         {s.heading}
       </h3>
-      {s.paragraphs.map((p, k) => (
-        <p key={k}>
-          <WithCode text={p} />
-        </p>
-      ))}
+      {s.paragraphs.map((p, k) => {
+        // A paragraph "```\n…```" is a block of code (the policy file), as in the server's files.
+        const block = p.startsWith("```\n") && p.endsWith("```") ? p.slice(4, -3) : null;
+        return block !== null ? (
+          <pre key={k} class="report-code" tabIndex={0}>
+            <code>{block}</code>
+          </pre>
+        ) : (
+          <p key={k}>
+            <WithCode text={p} />
+          </p>
+        );
+      })}
       {s.table ? (
         <div class="ops-table-wrap" tabIndex={0} aria-labelledby={props.id}>
           <table class="ops-table report-table">
