@@ -14,8 +14,8 @@ use ting_proto::ErrorCode;
 use crate::error::ApiError;
 use crate::metrics::RequestLabels;
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, keylog, link, messages, openapi, policy, recovery,
-    rooms, setup, welcomes, ws,
+    admin, auth, blobs, devices, health, key_packages, keylog, link, messages, openapi, policy,
+    recovery, rooms, setup, welcomes, ws,
 };
 use crate::state::AppState;
 
@@ -67,6 +67,50 @@ pub fn router(state: AppState) -> Router {
         .route("/welcomes/{room_id}", delete(welcomes::delete))
         .route("/policy", get(policy::client))
         .route("/admin/policy", get(policy::get).put(policy::set))
+        .route("/admin/policy/check", post(policy::check))
+        .route("/admin/policy/revisions", get(policy::revisions))
+        .route("/admin/users", get(admin::accounts::list))
+        .route(
+            "/admin/users/{username}/devices",
+            get(admin::accounts::devices),
+        )
+        .route(
+            "/admin/users/{username}/deactivate",
+            post(admin::accounts::deactivate),
+        )
+        .route(
+            "/admin/users/{username}/reactivate",
+            post(admin::accounts::reactivate),
+        )
+        .route(
+            "/admin/users/{username}/admin",
+            put(admin::accounts::set_admin),
+        )
+        .route(
+            "/admin/users/{username}/password-reset",
+            post(admin::invitations::password_reset),
+        )
+        .route(
+            "/admin/devices/{id}",
+            delete(admin::accounts::revoke_device),
+        )
+        .route(
+            "/admin/invitations",
+            post(admin::invitations::create).get(admin::invitations::list),
+        )
+        .route(
+            "/admin/invitations/{id}",
+            delete(admin::invitations::withdraw),
+        )
+        .route(
+            "/invitations/{token}",
+            get(admin::invitations::info).post(admin::invitations::accept),
+        )
+        .route("/admin/audit", get(admin::audit::page))
+        .route("/admin/audit/verify", get(admin::audit::verify))
+        .route("/admin/audit/export", get(admin::audit::export))
+        .route("/admin/compliance", get(admin::ops::compliance))
+        .route("/admin/health", get(admin::ops::health))
         .route("/ws", get(ws::upgrade))
         .route("/openapi.json", get(openapi::serve))
         .route("/web-bundle", get(crate::web::info));

@@ -106,6 +106,8 @@ pub struct AuthConfig {
     pub argon2_memory_kib: u32,
     /// Argon2id iterations for new password hashes.
     pub argon2_iterations: u32,
+    /// Hours an invitation or password-reset link stays usable.
+    pub invitation_ttl_hours: u64,
 }
 
 impl Default for AuthConfig {
@@ -118,6 +120,7 @@ impl Default for AuthConfig {
             rate_window_secs: 15 * 60,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            invitation_ttl_hours: 24 * 7,
         }
     }
 }
@@ -340,6 +343,10 @@ pub const FIELD_DOCS: &[(&str, &str)] = &[
     (
         "auth.argon2_iterations",
         "Argon2id iterations for new password hashes.",
+    ),
+    (
+        "auth.invitation_ttl_hours",
+        "Hours an invitation or password-reset link an administrator issues stays usable (it works once).",
     ),
     (
         "mls.allowed_ciphersuites",

@@ -19,6 +19,8 @@ pub struct ApiError {
     pub current_epoch: Option<u64>,
     /// Extra field of `duplicate_message` / `offset_mismatch`.
     pub position: Option<u64>,
+    /// Extra field of `invalid_policy`: the line concerned.
+    pub line: Option<u32>,
 }
 
 impl ApiError {
@@ -30,6 +32,7 @@ impl ApiError {
             retry_after: None,
             current_epoch: None,
             position: None,
+            line: None,
         }
     }
 
@@ -66,6 +69,7 @@ impl IntoResponse for ApiError {
         let mut body = ErrorBody::new(self.code, self.message);
         body.current_epoch = self.current_epoch;
         body.position = self.position;
+        body.line = self.line;
         let mut resp = (status, Json(body)).into_response();
         if let Some(v) = self
             .retry_after

@@ -113,6 +113,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Auth, ApiErro
         .store
         .user_by_id(session.user_id)
         .await?
+        .filter(|u| u.deactivated_at.is_none())
         .ok_or_else(ApiError::invalid_token)?;
     Ok(Auth {
         user,

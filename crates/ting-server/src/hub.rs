@@ -56,7 +56,7 @@ enum Command {
         delivery: Delivery,
     },
     Count {
-        reply: tokio::sync::oneshot::Sender<usize>,
+        reply: tokio::sync::oneshot::Sender<(usize, usize)>,
     },
 }
 
@@ -131,9 +131,14 @@ impl Hub {
 
     /// Number of live connections.
     pub async fn connection_count(&self) -> usize {
+        self.counts().await.0
+    }
+
+    /// Live connections, and distinct devices among them.
+    pub async fn counts(&self) -> (usize, usize) {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let _ = self.tx.send(Command::Count { reply });
-        rx.await.unwrap_or(0)
+        rx.await.unwrap_or((0, 0))
     }
 }
 
@@ -174,7 +179,8 @@ async fn run(mut rx: mpsc::UnboundedReceiver<Command>) {
                 deliver(&mut conns, |c| c.session == session, &delivery)
             }
             Command::Count { reply } => {
-                let _ = reply.send(conns.len());
+                let devices: HashSet<DeviceId> = conns.values().map(|c| c.device).collect();
+                let _ = reply.send((conns.len(), devices.len()));
             }
         }
     }

@@ -170,6 +170,15 @@ fn spawn_session_sweeper(state: AppState) {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session sweep failed"),
             }
+            match state
+                .store
+                .delete_expired_invitations(state.clock.now_unix())
+                .await
+            {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired invitation links removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "invitation sweep failed"),
+            }
         }
     });
 }

@@ -176,6 +176,8 @@ pub struct AppState {
     pub web: Arc<crate::web::WebBundle>,
     /// The key log (tree, directory, checkpoints).
     pub keylog: Arc<crate::keylog::KeyTransparency>,
+    /// When this state was built (the server's start), on its clock.
+    pub started: Instant,
 }
 
 impl AppState {
@@ -212,6 +214,7 @@ impl AppState {
         };
         let keylog = Arc::new(crate::keylog::KeyTransparency::new(&config));
         let media = crate::media::Media::start(&config);
+        let started = clock.now();
         Self {
             config: Arc::new(config),
             store,
@@ -225,6 +228,7 @@ impl AppState {
             media,
             web: Arc::new(web),
             keylog,
+            started,
         }
     }
 

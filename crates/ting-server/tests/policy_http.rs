@@ -56,11 +56,11 @@ async fn policy_is_validated_enforced_published_and_audited() {
         h.call("GET", "/api/v1/admin/policy", Some(&bob), None)
             .await
             .code(),
-        "forbidden"
+        "admin_only"
     );
     assert_eq!(
         put(&h, &bob, "policy_version = 1").await.code(),
-        "forbidden"
+        "admin_only"
     );
 
     // Bad documents are refused with the reason; nothing is stored.

@@ -50,9 +50,46 @@ pub enum Event {
     KeyLogAppended,
     /// An existing device answered a new device's link rendezvous.
     DeviceLinkAnswered,
+    /// An administrator deactivated an account (its sessions ended).
+    UserDeactivated,
+    /// An administrator reactivated an account.
+    UserReactivated,
+    /// An administrator made a user an administrator.
+    AdminGranted,
+    /// An administrator took the administrator role from a user.
+    AdminRevoked,
+    /// An administrator issued a one-time invitation or password-reset link.
+    InvitationIssued,
+    /// An administrator withdrew a pending link.
+    InvitationWithdrawn,
 }
 
 impl Event {
+    /// Every event, for filter lists.
+    pub const ALL: &'static [Event] = &[
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::DeviceAdded,
+        Self::DeviceRevoked,
+        Self::LogoutAll,
+        Self::PolicyChanged,
+        Self::RoomCreated,
+        Self::SetupCompleted,
+        Self::UserCreated,
+        Self::PasswordReset,
+        Self::AuditExported,
+        Self::UserExported,
+        Self::AuditPruned,
+        Self::KeyLogAppended,
+        Self::DeviceLinkAnswered,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::AdminGranted,
+        Self::AdminRevoked,
+        Self::InvitationIssued,
+        Self::InvitationWithdrawn,
+    ];
+
     /// The stable name stored in the record.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -71,6 +108,12 @@ impl Event {
             Self::AuditPruned => "audit_pruned",
             Self::KeyLogAppended => "key_log_appended",
             Self::DeviceLinkAnswered => "device_link_answered",
+            Self::UserDeactivated => "user_deactivated",
+            Self::UserReactivated => "user_reactivated",
+            Self::AdminGranted => "admin_granted",
+            Self::AdminRevoked => "admin_revoked",
+            Self::InvitationIssued => "invitation_issued",
+            Self::InvitationWithdrawn => "invitation_withdrawn",
         }
     }
 }

@@ -60,6 +60,11 @@ impl Meeting {
         }
     }
 
+    /// How many take part.
+    pub(crate) fn participants(&self) -> usize {
+        self.peers.len()
+    }
+
     /// Nobody is left: the meeting ends and is dropped.
     pub(crate) fn is_empty(&self) -> bool {
         self.peers.is_empty()

@@ -92,7 +92,22 @@ pub(crate) enum Command {
     Disconnected {
         conn: ConnId,
     },
+    /// Meetings running and their participants.
+    Stats {
+        reply: tokio::sync::oneshot::Sender<(usize, usize)>,
+    },
+    /// Send `token` from the media socket to the advertised address; reply when it arrives.
+    Probe {
+        token: [u8; PROBE_LEN],
+        reply: tokio::sync::oneshot::Sender<()>,
+    },
 }
+
+/// Length of a reachability probe datagram (`ting-probe` and random bytes).
+pub(crate) const PROBE_LEN: usize = 32;
+
+/// How long a reachability probe waits.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Handle to the media task; cheap to clone.
 #[derive(Clone, Debug)]
@@ -100,6 +115,7 @@ pub struct Media {
     tx: Option<UnboundedSender<Command>>,
     next_conn: Arc<AtomicU64>,
     addr: Option<SocketAddr>,
+    tcp_addr: Option<SocketAddr>,
 }
 
 impl Media {
@@ -112,6 +128,7 @@ impl Media {
                 tx: None,
                 next_conn: Arc::new(AtomicU64::new(1)),
                 addr: None,
+                tcp_addr: None,
             }
         };
         let bind = match bind_address(config) {
@@ -170,6 +187,53 @@ impl Media {
             tx: Some(tx),
             next_conn: Arc::new(AtomicU64::new(1)),
             addr: Some(advertised),
+            tcp_addr,
+        }
+    }
+
+    /// The advertised ICE-TCP address, when TCP is on.
+    pub fn tcp_address(&self) -> Option<SocketAddr> {
+        self.tcp_addr
+    }
+
+    /// Meetings running now and their participants (`(0, 0)` when meetings are unavailable).
+    pub async fn stats(&self) -> (usize, usize) {
+        let Some(tx) = &self.tx else { return (0, 0) };
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let _ = tx.send(Command::Stats { reply });
+        rx.await.unwrap_or((0, 0))
+    }
+
+    /// Whether a datagram sent from the media socket to the advertised address comes back to
+    /// it: the address is this machine's and nothing on it blocks the port.
+    pub async fn probe_udp(&self) -> Result<(), String> {
+        let Some(tx) = &self.tx else {
+            return Err("the media socket could not be bound (see the server log)".into());
+        };
+        let mut token = [0u8; PROBE_LEN];
+        token[..10].copy_from_slice(b"ting-probe");
+        let random: [u8; PROBE_LEN - 10] = rand::random();
+        token[10..].copy_from_slice(&random);
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let _ = tx.send(Command::Probe { token, reply });
+        match tokio::time::timeout(PROBE_TIMEOUT, rx).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(format!(
+                "no answer within {} s at the advertised address",
+                PROBE_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    /// Whether the ICE-TCP port accepts a connection at the advertised address.
+    pub async fn probe_tcp(&self) -> Result<(), String> {
+        let Some(addr) = self.tcp_addr else {
+            return Err("ICE-TCP is off".into());
+        };
+        match tokio::time::timeout(PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(format!("connecting failed: {e}")),
+            Err(_) => Err(format!("no answer within {} s", PROBE_TIMEOUT.as_secs())),
         }
     }
 

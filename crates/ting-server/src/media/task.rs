@@ -23,7 +23,7 @@ use tokio::sync::mpsc::{Sender, UnboundedReceiver};
 
 use super::meeting::{Meeting, Peer};
 use super::tcp::TcpEvent;
-use super::{Command, Request};
+use super::{Command, PROBE_LEN, Request};
 
 /// Largest datagram read.
 const MAX_DATAGRAM: usize = 2000;
@@ -40,7 +40,12 @@ pub(crate) struct MediaTask {
     routes: HashMap<(Protocol, SocketAddr), RoomId>,
     next_participant: u64,
     out: Vec<Transmit>,
+    /// Reachability probes sent to the advertised address, awaiting their datagram.
+    probes: Vec<([u8; PROBE_LEN], tokio::sync::oneshot::Sender<()>)>,
 }
+
+/// Most probes waiting at once (older ones are dropped: their callers time out).
+const MAX_PROBES: usize = 8;
 
 impl MediaTask {
     pub(crate) fn new(
@@ -59,6 +64,7 @@ impl MediaTask {
             routes: HashMap::new(),
             next_participant: 1,
             out: Vec::new(),
+            probes: Vec::new(),
         }
     }
 
@@ -73,13 +79,17 @@ impl MediaTask {
                 .unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 cmd = rx.recv() => match cmd {
+                    Some(Command::Probe { token, reply }) => self.send_probe(token, reply).await,
                     Some(cmd) => self.on_command(cmd),
                     None => return,
                 },
                 r = self.socket.recv_from(&mut buf) => match r {
                     Ok((n, source)) => {
-                        let dest = self.advertised;
-                        self.on_packet(Protocol::Udp, source, dest, &buf[..n.min(buf.len())]);
+                        let bytes = &buf[..n.min(buf.len())];
+                        if !self.on_probe(bytes) {
+                            let dest = self.advertised;
+                            self.on_packet(Protocol::Udp, source, dest, bytes);
+                        }
                     }
                     Err(e) => tracing::debug!(error = %e, "media socket receive failed"),
                 },
@@ -101,6 +111,35 @@ impl MediaTask {
                 }
             }
             self.flush().await;
+        }
+    }
+
+    /// A datagram that is a pending reachability probe answers it.
+    fn on_probe(&mut self, bytes: &[u8]) -> bool {
+        if bytes.len() != PROBE_LEN || self.probes.is_empty() {
+            return false;
+        }
+        match self.probes.iter().position(|(t, _)| t[..] == *bytes) {
+            Some(i) => {
+                let (_, reply) = self.probes.swap_remove(i);
+                let _ = reply.send(());
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn send_probe(
+        &mut self,
+        token: [u8; PROBE_LEN],
+        reply: tokio::sync::oneshot::Sender<()>,
+    ) {
+        if self.probes.len() >= MAX_PROBES {
+            self.probes.remove(0);
+        }
+        match self.socket.send_to(&token, self.advertised).await {
+            Ok(_) => self.probes.push((token, reply)),
+            Err(e) => tracing::warn!(error = %e, "media reachability probe not sent"),
         }
     }
 
@@ -206,6 +245,12 @@ impl MediaTask {
                 self.settle(room);
                 return;
             }
+            Command::Stats { reply } => {
+                let participants = self.meetings.values().map(Meeting::participants).sum();
+                let _ = reply.send((self.meetings.len(), participants));
+                return;
+            }
+            Command::Probe { .. } => return,
             Command::Disconnected { conn } => {
                 let rooms: Vec<RoomId> = self.meetings.keys().copied().collect();
                 for room in rooms {

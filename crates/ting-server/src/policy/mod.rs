@@ -11,6 +11,7 @@
 //! stay off: this build has none of them, so turning one on is refused with the reason.
 
 pub mod cli;
+pub mod locate;
 
 use serde::{Deserialize, Serialize};
 use ting_proto::policy::ClientPolicy;
@@ -192,8 +193,28 @@ impl Policy {
 
     /// Parses and validates a policy file; the error is the reason to show.
     pub fn parse(text: &str) -> Result<Policy, String> {
-        let value: toml::Table =
-            toml::from_str(text).map_err(|e| format!("not a valid TOML file: {e}"))?;
+        Self::parse_located(text).map_err(|(message, _)| message)
+    }
+
+    /// [`Policy::parse`], with the 1-based line the reason concerns where one can be named.
+    pub fn parse_located(text: &str) -> Result<Policy, (String, Option<u32>)> {
+        let at_span = |e: &toml::de::Error| e.span().map(|s| locate::line_of_offset(text, s.start));
+        let value: toml::Table = toml::from_str(text).map_err(|e| {
+            let line = at_span(&e);
+            (format!("not a valid TOML file: {}", e.message()), line)
+        })?;
+        Self::parse_table(value).map_err(|message| {
+            // A type error has no position in the parsed table: parse the text once more as
+            // a policy to find it; otherwise the message names its key.
+            let line = toml::from_str::<Policy>(text)
+                .err()
+                .and_then(|e| at_span(&e))
+                .or_else(|| locate::line_of_message(text, &message));
+            (message, line)
+        })
+    }
+
+    fn parse_table(value: toml::Table) -> Result<Policy, String> {
         refuse_e2ee_switch(&value)?;
         match value.get("policy_version") {
             Some(toml::Value::Integer(v)) if *v == i64::from(POLICY_VERSION) => {}

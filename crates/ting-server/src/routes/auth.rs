@@ -100,6 +100,21 @@ pub async fn login(
         ));
     };
     state.limiters.account_failures.clear(&username);
+    if user.deactivated_at.is_some() {
+        state.metrics.login("deactivated");
+        audit::record(
+            state.store.as_ref(),
+            Entry::new(Event::LoginFailed, state.clock.now_unix())
+                .client(addr.0)
+                .target_user(user.id)
+                .details(serde_json::json!({ "reason": "account_deactivated" })),
+        )
+        .await?;
+        return Err(ApiError::new(
+            ErrorCode::AccountDeactivated,
+            "this account has been deactivated by an administrator",
+        ));
+    }
 
     let now_unix = state.clock.now_unix();
     let key = req.signature_key.into_inner();

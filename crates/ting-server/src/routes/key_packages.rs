@@ -240,6 +240,12 @@ pub async fn claim(
     Query(q): Query<ClaimQuery>,
 ) -> ApiResult<axum::Json<ClaimedKeyPackages>> {
     let user = find_user(&state, &username).await?;
+    if user.deactivated_at.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::AccountDeactivated,
+            format!("{username}'s account is deactivated; it cannot be added to rooms"),
+        ));
+    }
     let only = match q.device_id {
         Some(d) => Some(
             d.parse()

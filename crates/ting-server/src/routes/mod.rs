@@ -1,5 +1,6 @@
 //! One file per HTTP resource.
 
+pub mod admin;
 pub mod auth;
 pub mod blobs;
 pub mod devices;

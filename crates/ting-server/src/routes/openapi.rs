@@ -5,8 +5,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{
-    auth, blobs, devices, health, key_packages, keylog, link, messages, policy, recovery, rooms,
-    setup, welcomes, ws,
+    admin, auth, blobs, devices, health, key_packages, keylog, link, messages, policy, recovery,
+    rooms, setup, welcomes, ws,
 };
 
 /// The OpenAPI document.
@@ -25,6 +25,13 @@ use crate::routes::{
         keylog::inclusion, keylog::consistency, keylog::cosign,
         link::create, link::get, link::respond, link::take,
         recovery::put, recovery::get,
+        policy::check, policy::revisions,
+        admin::accounts::list, admin::accounts::devices, admin::accounts::deactivate,
+        admin::accounts::reactivate, admin::accounts::set_admin, admin::accounts::revoke_device,
+        admin::invitations::create, admin::invitations::list, admin::invitations::withdraw,
+        admin::invitations::password_reset, admin::invitations::info, admin::invitations::accept,
+        admin::audit::page, admin::audit::verify, admin::audit::export,
+        admin::ops::compliance, admin::ops::health,
     ),
     components(schemas(ting_proto::ws::ClientMessage, ting_proto::ws::ServerEvent)),
     modifiers(&BearerAuth)

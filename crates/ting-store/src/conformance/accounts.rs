@@ -16,11 +16,8 @@ fn query(search: Option<&str>, after: Option<&str>, limit: u32) -> UserQuery {
 }
 
 pub(super) async fn user_pages(store: &dyn Store) -> Result<()> {
-    let mut names = Vec::new();
     for i in 0..25 {
-        let name = format!("user{i:02}");
-        store.create_user(new_user(&name)).await?;
-        names.push(name);
+        store.create_user(new_user(&format!("user{i:02}"))).await?;
     }
     let per_cent = store.create_user(new_user("a%b_c")).await?;
     let (page, total) = store.user_page(&query(None, None, 10)).await?;
@@ -61,7 +58,6 @@ pub(super) async fn user_pages(store: &dyn Store) -> Result<()> {
     assert_eq!(one[0].active_devices, 1);
     assert_eq!(one[0].last_seen_at, Some(T0 + 70));
     assert_eq!(one[0].user.deactivated_at, None);
-    let _ = names;
     Ok(())
 }
 
@@ -115,7 +111,7 @@ fn invitation(id: &str, token: u8, kind: InvitationKind, expires_at: i64) -> Inv
         token_hash: vec![token; 32],
         username: format!("new-{id}"),
         kind,
-        is_admin: token % 2 == 0,
+        is_admin: token.is_multiple_of(2),
         created_by: None,
         created_at: T0 + i64::from(token),
         expires_at,
