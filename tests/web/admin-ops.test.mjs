@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { shot, suite } from './harness.mjs';
 import { login, createRoom, openRoom, openSettings, setLanguage } from './flows.mjs';
+import { contrastProblems, focusRing, tabTo } from './a11y.mjs';
 
 const TIMEOUT = 30_000;
 
@@ -136,12 +137,18 @@ test('a valid policy takes effect: with file sharing off the room view hides the
   assert.match(await root.getByTestId('policy-diff').textContent(), /− file_sharing = true/);
   await settle(root);
   await shot(root, 'admin-policy');
+  assert.deepEqual((await contrastProblems(root)).problems, [], 'light: every text meets AA');
   await root.emulateMedia({ colorScheme: 'dark' });
   await root.waitForTimeout(400); // let colour transitions finish
   await shot(root, 'admin-policy-dark');
+  assert.deepEqual((await contrastProblems(root)).problems, [], 'dark: every text meets AA');
   await root.emulateMedia({ colorScheme: 'light' });
 
-  await root.getByTestId('policy-save').click();
+  // Saved from the keyboard: Tab from the editor reaches Save, which shows its focus.
+  await root.getByTestId('policy-editor').focus();
+  await tabTo(root, 'policy-save', 5);
+  assert.equal((await focusRing(root)).visible, true, 'Save shows keyboard focus');
+  await root.keyboard.press('Enter');
   await root.locator('[data-testid="policy-status"]', { hasText: `Saved as revision ${before.revision + 1}` }).waitFor({ timeout: TIMEOUT });
   const after = (await api('root', 'GET', '/api/v1/admin/policy')).body;
   assert.equal(after.revision, before.revision + 1);
@@ -176,6 +183,7 @@ test('the audit log lists the policy change, verifies its chain and exports JSON
   assert.ok([verification.head_hash, now.head_hash].includes(head), 'the head hash shown is the server\'s');
   await root.locator('[data-testid="audit-record"][data-event="policy_changed"]').first().waitFor({ timeout: TIMEOUT });
   await shot(root, 'admin-audit');
+  assert.deepEqual((await contrastProblems(root)).problems, [], 'every text meets AA');
 
   // Filter by event: only policy changes remain.
   await root.getByTestId('audit-event').selectOption('policy_changed');

@@ -5,6 +5,7 @@ import { errorText, onLang } from "../i18n";
 import { ApiError } from "../crypto/api";
 import { to } from "./strings-ops";
 import "../styles/admin-ops.css";
+import "../styles/admin-ops-records.css";
 
 /** Re-renders the calling component when the UI language changes. */
 export function useLangRefresh(): void {
