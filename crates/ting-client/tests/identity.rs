@@ -546,3 +546,95 @@ async fn a_member_added_by_someone_else_that_the_key_log_does_not_show_is_flagge
         "{events:?}"
     );
 }
+
+/// An administrator — here the operator with an administrator account — resets alice's
+/// password through the administration API and signs in as her. A password opens a session,
+/// never keys: the new device is unlinked, nobody adds it, and it reads nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrators_password_reset_opens_a_session_but_no_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = start(&tmp, &["alice", "bob"]);
+    server.admin_with_password(&["create-user", "root"], &["--admin"], OPERATOR_PW);
+    let mut a1 = login(&server, tmp.path(), "alice", "laptop").await;
+    let mut b1 = login(&server, tmp.path(), "bob", "laptop").await;
+    let laptop = a1.device_id().unwrap();
+    let room = a1.create_room(Some("Board")).await.unwrap();
+    a1.invite(room, "bob").await.unwrap();
+    b1.sync().await.unwrap();
+
+    let http = reqwest::Client::new();
+    let url = server.url();
+    let login_body = serde_json::json!({
+        "username": "root", "password": OPERATOR_PW, "device_name": "console",
+        "signature_key": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+    });
+    let session: serde_json::Value = http
+        .post(format!("{url}/api/v1/auth/login"))
+        .json(&login_body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin_token = session["token"].as_str().unwrap();
+    let link: serde_json::Value = http
+        .post(format!("{url}/api/v1/admin/users/alice/password-reset"))
+        .bearer_auth(admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = link["token"].as_str().unwrap();
+    let used = http
+        .post(format!("{url}/api/v1/invitations/{token}"))
+        .json(&serde_json::json!({ "password": OPERATOR_PW }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status(), 201);
+
+    let mut evil = Device::login(
+        &tmp.path().join("admin-as-alice"),
+        &url,
+        "alice",
+        OPERATOR_PW,
+        "console",
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!evil.is_certified(), "a reset password never yields trust");
+    // bob invites alice to a new room: only her laptop, whose certificate the key log holds.
+    let room2 = b1.create_room(None).await.unwrap();
+    assert_eq!(b1.invite(room2, "alice").await.unwrap(), vec![laptop]);
+    b1.send_text(room, "board only").await.unwrap();
+    b1.send_text(room2, "alice only").await.unwrap();
+    assert!(evil.api().welcomes().await.unwrap().welcomes.is_empty());
+    let events = evil.sync().await.unwrap();
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Joined { .. })),
+        "{events:?}"
+    );
+    assert!(texts(&evil, room).is_empty() && texts(&evil, room2).is_empty());
+    // The reset ended alice's sessions; her laptop's keys are untouched, and signing in
+    // again with the new password it reads both rooms.
+    assert!(a1.sync().await.is_err(), "the laptop's session ended");
+    let mut a1 = Device::login(
+        &tmp.path().join("alice-laptop"),
+        &url,
+        "alice",
+        OPERATOR_PW,
+        "laptop",
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(a1.device_id().unwrap(), laptop, "the same device, resumed");
+    assert!(a1.is_certified());
+    a1.sync().await.unwrap();
+    assert_eq!(texts(&a1, room2), vec!["alice only"]);
+    assert!(texts(&a1, room).contains(&"board only".to_owned()));
+}
