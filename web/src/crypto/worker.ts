@@ -32,7 +32,6 @@ let files: Files | null = null;
 let media: MediaPorts | null = null;
 let identity: Identity | null = null;
 let stopped = false;
-let maxFile: number | null = null;
 
 const ready = (async () => {
   await init({ module_or_path: fetch(wasmUrl, { integrity: wasmIntegrity }) });
@@ -224,8 +223,9 @@ const impl: Impl = {
   revokeDevice: (id) => need().engine.exclusive(() => need().identity.revokeDevice(id)),
   /** The largest file (plaintext) that may be shared: the policy limits the encrypted size. */
   async maxFileBytes() {
-    if (maxFile === null) maxFile = maxPlaintextLen((await need().engine.api.policy()).max_file_bytes);
-    return maxFile;
+    // Read each time a file is chosen: an administrator may have changed the policy.
+    const policy = await need().engine.api.policy();
+    return policy.file_sharing ? maxPlaintextLen(policy.max_file_bytes) : 0;
   },
   meetingMembers: (id) => need().media.members(id),
   mediaKeyPort: (id) => need().media.open(id),

@@ -158,6 +158,7 @@ export const en = {
   "upload.progress": "Uploading {name}",
   "upload.sending": "Sharing…",
   "upload.failed": "Upload failed: {reason}",
+  "upload.sharing_off": "File sharing is switched off by your organisation's policy.",
   "upload.too_large": "{name} is too large. Files may be at most {max}.",
 
   "file.download": "Download",

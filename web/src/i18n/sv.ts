@@ -160,6 +160,7 @@ export const sv: Record<keyof typeof en, string> = {
   "upload.progress": "Laddar upp {name}",
   "upload.sending": "Delar…",
   "upload.failed": "Uppladdningen misslyckades: {reason}",
+  "upload.sharing_off": "Fildelning är avstängd enligt din organisations policy.",
   "upload.too_large": "{name} är för stor. Filer får vara högst {max}.",
 
   "file.download": "Ladda ned",

@@ -134,6 +134,10 @@ export function RoomView(props: { roomId: string; panel: "members" | null }): JS
     } catch {
       /* the server will say */
     }
+    if (max === 0) {
+      store.toast(t("upload.sharing_off"), "error");
+      return;
+    }
     for (const f of files) {
       if (f.size > max) store.toast(t("upload.too_large", { name: f.name, max: formatBytes(max) }), "error");
       else void store.upload(roomId, f);
