@@ -332,3 +332,50 @@ async fn compliance_and_health_report_the_live_server_and_nothing_of_content() {
         "the media socket answers its own probe: {udp}"
     );
 }
+
+#[tokio::test]
+async fn every_administration_route_is_in_the_openapi_document() {
+    let h = Harness::new().await;
+    let r = h.call("GET", "/api/v1/openapi.json", None, None).await;
+    let paths = &r.body["paths"];
+    for (path, method) in [
+        ("/api/v1/admin/users", "get"),
+        ("/api/v1/admin/users/{username}/devices", "get"),
+        ("/api/v1/admin/users/{username}/deactivate", "post"),
+        ("/api/v1/admin/users/{username}/reactivate", "post"),
+        ("/api/v1/admin/users/{username}/admin", "put"),
+        ("/api/v1/admin/users/{username}/password-reset", "post"),
+        ("/api/v1/admin/devices/{id}", "delete"),
+        ("/api/v1/admin/invitations", "post"),
+        ("/api/v1/admin/invitations", "get"),
+        ("/api/v1/admin/invitations/{id}", "delete"),
+        ("/api/v1/invitations/{token}", "get"),
+        ("/api/v1/invitations/{token}", "post"),
+        ("/api/v1/admin/policy", "get"),
+        ("/api/v1/admin/policy", "put"),
+        ("/api/v1/admin/policy/check", "post"),
+        ("/api/v1/admin/policy/revisions", "get"),
+        ("/api/v1/admin/audit", "get"),
+        ("/api/v1/admin/audit/verify", "get"),
+        ("/api/v1/admin/audit/export", "get"),
+        ("/api/v1/admin/compliance", "get"),
+        ("/api/v1/admin/health", "get"),
+    ] {
+        assert!(
+            paths[path][method].is_object(),
+            "openapi lacks {method} {path}"
+        );
+    }
+    for schema in [
+        "AdminUserPage",
+        "IssuedInvitation",
+        "PolicyCheck",
+        "AuditPage",
+        "AdminHealth",
+    ] {
+        assert!(
+            r.body["components"]["schemas"][schema].is_object(),
+            "{schema}"
+        );
+    }
+}
