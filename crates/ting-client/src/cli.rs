@@ -1,5 +1,6 @@
 //! The `ting-client` command line: one device per state directory.
 
+pub mod admin;
 pub mod identity;
 
 use std::io::BufRead;
@@ -162,6 +163,12 @@ pub enum Command {
     /// Identity: linking, verifying, revoking, resetting.
     #[command(flatten)]
     Identity(identity::IdentityCommand),
+    /// Administration (administrators only): accounts, links, devices, policy, audit log.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
 }
 
 fn room_of(device: &Device, spec: &str) -> Result<RoomId> {
@@ -343,6 +350,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login { .. } => unreachable!("handled above"),
         Command::Identity(cmd) => identity::run(&mut device, cmd).await?,
+        Command::Admin { command } => admin::run(&device, command).await?,
         Command::Logout => device.logout().await?,
         Command::Rooms => {
             device.sync().await?;

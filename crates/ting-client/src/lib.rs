@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod api_admin;
 pub mod cli;
 pub mod device;
 pub mod error;
