@@ -4,7 +4,7 @@
 # integration tests (store conformance on SQLite and on a throwaway PostgreSQL cluster started
 # here), doc tests, the fuzz-target build and smoke run, the native ↔ browser (wasm) interop test
 # and the web app's end-to-end tests in headless Chromium. Installs what the machine lacks (apt:
-# postgresql, gdb, nodejs, strace, chromium; npm packages from the lock files; the wasm
+# postgresql, gdb, nodejs, strace, chromium, prometheus for promtool; npm packages from the lock files; the wasm
 # toolchain). Exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -93,5 +93,8 @@ fi
 step "web app in headless Chromium (tests/web)"
 (cd tests/web && { [ -d node_modules ] || npm ci --no-audit --no-fund; })
 TING_BIN="$CARGO_TARGET_DIR/debug/ting" node --test --test-concurrency=1 --test-reporter=spec tests/web/
+
+step "monitoring: Prometheus alert rules, their unit tests and the Grafana dashboard (deploy/)"
+scripts/check-monitoring.sh
 
 step "all checks passed"

@@ -6,12 +6,18 @@
 //! build at another directory. The generated `web_bundle.rs` is a list of
 //! `(path, include_bytes!(…))` pairs; the server hashes and checks them at start
 //! (`src/web/bundle.rs`).
+//!
+//! Also names the build for `ting --version`: the git commit (`TING_COMMIT`) and whether the
+//! tracked files differed from it (`TING_TREE`: `clean`, `modified` or `unknown` outside a git
+//! checkout). Nothing time- or path-dependent goes in, so two builds of one commit agree.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets this"));
+    git_version(&manifest.join("../.."));
     println!("cargo:rerun-if-env-changed=TING_WEB_DIST");
     let dist = std::env::var_os("TING_WEB_DIST")
         .map(PathBuf::from)
@@ -63,5 +69,44 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, PathBuf)>) {
             let abs = path.canonicalize().expect("canonical path");
             files.push((rel, abs));
         }
+    }
+}
+
+/// Sets `TING_COMMIT` and `TING_TREE`, and asks to run again when the checkout moves or a
+/// tracked source changes.
+fn git_version(repo: &Path) {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let commit = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let tree = match git(&["status", "--porcelain", "--untracked-files=no"]) {
+        Some(s) if s.is_empty() => "clean",
+        Some(_) => "modified",
+        None => "unknown",
+    };
+    println!("cargo:rustc-env=TING_COMMIT={commit}");
+    println!("cargo:rustc-env=TING_TREE={tree}");
+    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
+        for f in ["HEAD", "index", "packed-refs", "refs"] {
+            println!("cargo:rerun-if-changed={dir}/{f}");
+        }
+    }
+    // Sources (never build outputs, which would make every build run this again).
+    let mut watched = vec![repo.join("Cargo.lock"), repo.join("web/src")];
+    if let Ok(crates) = std::fs::read_dir(repo.join("crates")) {
+        for c in crates.flatten() {
+            watched.push(c.path().join("src"));
+            watched.push(c.path().join("Cargo.toml"));
+        }
+    }
+    for w in watched.iter().filter(|w| w.exists()) {
+        println!("cargo:rerun-if-changed={}", w.display());
     }
 }

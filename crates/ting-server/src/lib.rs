@@ -12,10 +12,22 @@
 //! transparency: the key log's tree, checkpoints and witness cosignatures).
 #![deny(missing_docs)]
 
+/// `ting --version` and the administration console's health page: the release, the commit it
+/// was built from and whether the tracked files matched that commit (see `build.rs`).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("TING_COMMIT"),
+    ", ",
+    env!("TING_TREE"),
+    " tree)"
+);
+
 pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod compliance;
 pub mod config;
 pub mod error;

@@ -11,7 +11,7 @@ use ting_server::config::{self, Config, Overrides};
 #[derive(Debug, Parser)]
 #[command(
     name = "ting",
-    version,
+    version = ting_server::VERSION,
     about = "Ting: end-to-end encrypted meetings, chat and files, self-hosted"
 )]
 struct Cli {
@@ -88,6 +88,22 @@ enum Command {
         #[command(subcommand)]
         command: ComplianceCommand,
     },
+    /// Write a consistent backup (database and files) while the server runs.
+    Backup {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The backup file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a backup into an empty data directory (and, for PostgreSQL, an empty database).
+    Restore {
+        #[command(flatten)]
+        config: ConfigArgs,
+        /// The backup file to read.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,6 +166,21 @@ async fn main() -> anyhow::Result<()> {
                     .await;
             store.close().await;
             result
+        }
+        Command::Backup { config, out } => {
+            let config = config.load()?;
+            init_logging("warn");
+            let report =
+                ting_server::backup::backup(&config, &out, ting_server::admin::now()).await?;
+            println!("backup written to {}: {report}", out.display());
+            Ok(())
+        }
+        Command::Restore { config, from } => {
+            let config = config.load()?;
+            init_logging("warn");
+            let restored = ting_server::backup::restore(&config, &from).await?;
+            ting_server::backup::print_restored(&restored, &mut std::io::stdout())?;
+            Ok(())
         }
         Command::Compliance { config, command } => {
             let config = config.load()?;

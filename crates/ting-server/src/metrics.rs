@@ -20,7 +20,7 @@ pub struct RequestLabels {
 /// Labels of `ting_logins_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OutcomeLabels {
-    /// `success`, `failure` or `rate_limited`.
+    /// `success`, `failure`, `rate_limited` or `deactivated` (right password, deactivated account).
     pub outcome: String,
 }
 

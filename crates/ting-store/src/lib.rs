@@ -40,6 +40,7 @@ mod model;
 mod open;
 mod postgres;
 mod rows;
+pub mod snapshot;
 mod sqlite;
 pub mod trust;
 
@@ -55,7 +56,7 @@ pub use crate::governance::{
     PolicyStore, SentMessage, StoredPolicy, SubjectStore, verify_audit,
 };
 pub use crate::model::{Device, KeyPackageClaim, NewDevice, NewUser, Session, User};
-pub use crate::open::{Backend, open};
+pub use crate::open::{Backend, open, postgres_is_empty};
 pub use crate::trust::{
     KeyLogKind, KeyLogRecord, KeyLogStore, Link, LinkStore, NewLink, RecoveryStore, SecretStore,
 };
@@ -199,6 +200,9 @@ pub trait Store:
     async fn schema_columns(&self) -> Result<Vec<(String, String)>>;
     /// Cheap liveness check (e.g. `SELECT 1`).
     async fn ping(&self) -> Result<()>;
+    /// Writes a transaction-consistent copy of the database into the directory `dir` while
+    /// the store stays in use (see [`snapshot`]).
+    async fn snapshot(&self, dir: &std::path::Path) -> Result<snapshot::Snapshot>;
     /// Waits for in-flight writes and closes the connections.
     async fn close(&self);
 }

@@ -44,6 +44,23 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     }
 }
 
+/// Whether the PostgreSQL database at `url` has no tables yet (a restore target), without
+/// migrating it.
+pub async fn postgres_is_empty(url: &str) -> Result<bool> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .map_err(crate::rows::db)?;
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .map_err(crate::rows::db)?;
+    conn.close().await.map_err(crate::rows::db)?;
+    Ok(tables == 0)
+}
+
 /// The URL's scheme (before the first `:`), if it looks like one.
 fn scheme(url: &str) -> Option<&str> {
     let (scheme, _) = url.split_once(':')?;

@@ -58,6 +58,26 @@ fn base_cmd(data: &Path, db_url: Option<&str>) -> Command {
     c
 }
 
+/// Runs `ting <command> --data-dir <data> [--database-url …] <rest>` with the test settings.
+pub fn ting_cmd(data: &Path, db_url: Option<&str>, args: &[&str]) -> (bool, String, String) {
+    let mut c = Command::new(ting_bin());
+    c.env_remove("TING_CONFIG")
+        .env("TING_AUTH_ARGON2_MEMORY_KIB", "256")
+        .env("TING_AUTH_ARGON2_ITERATIONS", "1")
+        .args(&args[..1])
+        .arg("--data-dir")
+        .arg(data);
+    if let Some(u) = db_url {
+        c.args(["--database-url", u]);
+    }
+    let out = c.args(&args[1..]).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 impl Server {
     /// Starts a server on `port` (0 = any) with data in `data`.
     pub fn start(data: &Path, port: u16, db_url: Option<&str>) -> Server {
@@ -199,6 +219,12 @@ impl Server {
         self.kill9();
         let fresh = Server::start(&self.data, self.port, self.db_url.as_deref());
         *self = fresh;
+    }
+
+    /// Runs `ting <args>` on this server's data (and database); returns (success, stdout,
+    /// stderr).
+    pub fn ting(&self, args: &[&str]) -> (bool, String, String) {
+        ting_cmd(&self.data, self.db_url.as_deref(), args)
     }
 
     pub fn pid(&self) -> u32 {

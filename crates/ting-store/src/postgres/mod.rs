@@ -28,6 +28,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::rows::db;
+use crate::snapshot::{self, Snapshot};
 use crate::{Backend, Error, Result, Store, migrations};
 
 /// Connections per server process.
@@ -39,6 +40,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A [`Store`] on PostgreSQL.
 pub(crate) struct PgStore {
     pool: PgPool,
+    /// The URL it was opened with (for `pg_dump`, which connects by itself).
+    url: String,
 }
 
 impl PgStore {
@@ -57,7 +60,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| Error::Migration(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            url: url.to_owned(),
+        })
     }
 }
 
@@ -83,6 +89,51 @@ impl Store for PgStore {
             .await
             .map(drop)
             .map_err(db)
+    }
+
+    async fn snapshot(&self, dir: &std::path::Path) -> Result<Snapshot> {
+        let file = snapshot::target(dir, Backend::Postgres);
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        let id: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        let blobs = snapshot::rows(
+            sqlx::query_as("SELECT id, received FROM blobs ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?,
+        )?;
+        let schema_version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        // The snapshot lives as long as the transaction: dump while holding it open.
+        let out = tokio::process::Command::new("pg_dump")
+            .arg("--format=custom")
+            .arg("--no-owner")
+            .arg(format!("--snapshot={id}"))
+            .arg(format!("--file={}", file.display()))
+            .arg(format!("--dbname={}", self.url))
+            .output()
+            .await
+            .map_err(|e| Error::Database(format!("running pg_dump: {e}")))?;
+        tx.rollback().await.map_err(db)?;
+        if !out.status.success() {
+            return Err(Error::Database(format!(
+                "pg_dump failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Ok(Snapshot {
+            file,
+            blobs,
+            schema_version,
+        })
     }
 
     async fn close(&self) {

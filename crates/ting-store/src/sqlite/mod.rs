@@ -32,6 +32,7 @@ use sqlx::{ConnectOptions, Connection, Sqlite, Transaction};
 use tokio::sync::Mutex;
 
 use crate::rows::db;
+use crate::snapshot::{self, Snapshot};
 use crate::{Backend, Error, Result, Store, migrations};
 
 /// How long a connection waits for another one's write lock before failing.
@@ -136,6 +137,40 @@ impl Store for SqliteStore {
             .await
             .map(drop)
             .map_err(db)
+    }
+
+    async fn snapshot(&self, dir: &std::path::Path) -> Result<Snapshot> {
+        let file = snapshot::target(dir, Backend::Sqlite);
+        let path = file
+            .to_str()
+            .ok_or_else(|| Error::Database("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?1")
+            .bind(path)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut copy = SqliteConnectOptions::new()
+            .filename(&file)
+            .read_only(true)
+            .connect()
+            .await
+            .map_err(db)?;
+        let blobs = snapshot::rows(
+            sqlx::query_as("SELECT id, received FROM blobs ORDER BY id")
+                .fetch_all(&mut copy)
+                .await
+                .map_err(db)?,
+        )?;
+        let schema_version: i64 = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations")
+            .fetch_one(&mut copy)
+            .await
+            .map_err(db)?;
+        copy.close().await.map_err(db)?;
+        Ok(Snapshot {
+            file,
+            blobs,
+            schema_version,
+        })
     }
 
     async fn close(&self) {

@@ -120,7 +120,7 @@ pub async fn health(
         ));
     }
     Ok(axum::Json(AdminHealth {
-        version: env!("CARGO_PKG_VERSION").into(),
+        version: crate::VERSION.into(),
         web_bundle_hash: state.web.hash_hex(),
         store_backend: state.store.backend().as_str().into(),
         store_ok,
