@@ -4,7 +4,7 @@
 # integration tests (store conformance on SQLite and on a throwaway PostgreSQL cluster started
 # here), doc tests, the fuzz-target build and smoke run, the native ↔ browser (wasm) interop test
 # and the web app's end-to-end tests in headless Chromium. Installs what the machine lacks (apt:
-# postgresql, gdb, nodejs, strace, chromium, prometheus for promtool; npm packages from the lock files; the wasm
+# postgresql, gdb, sqlite3, nodejs, strace, chromium, prometheus for promtool; npm packages from the lock files; the wasm
 # toolchain). Exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +31,7 @@ if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev
     apt_install postgresql
 fi
 command -v gdb >/dev/null || apt_install gdb   # the canary test dumps the server's memory
+command -v sqlite3 >/dev/null || apt_install sqlite3   # the upgrade test alters a fixture database
 command -v node >/dev/null || apt_install nodejs
 command -v npm >/dev/null || apt_install npm
 [ -x /usr/bin/chromium ] || apt_install chromium   # the web app's end-to-end tests

@@ -72,6 +72,28 @@ impl Harness {
         }
     }
 
+    /// A server on the existing database in `config.server.data_dir` (kept by the caller).
+    pub async fn on_data_dir(config: Config) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}",
+            config.server.data_dir.join("ting.db").display()
+        );
+        let store = ting_store::open(&url).await.unwrap();
+        let clock = Arc::new(ManualClock::new());
+        let (_tx, rx) = tokio::sync::watch::channel(false);
+        std::mem::forget(_tx);
+        let state = AppState::new(config, store, clock.clone(), rx);
+        let router = ting_server::app::router(state.clone());
+        Self {
+            state,
+            clock,
+            router,
+            addr: "127.0.0.1:40000".parse().unwrap(),
+            _dir: Arc::new(dir),
+        }
+    }
+
     /// The same database, configuration and clock behind a freshly started server (new
     /// in-memory state), as after a restart.
     pub fn restart(&self) -> Self {
