@@ -56,25 +56,16 @@ impl Harness {
     pub async fn with_config(mut config: Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         config.server.data_dir = dir.path().to_path_buf();
-        let url = format!("sqlite://{}", dir.path().join("ting.db").display());
-        let store = ting_store::open(&url).await.unwrap();
-        let clock = Arc::new(ManualClock::new());
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        std::mem::forget(_tx);
-        let state = AppState::new(config, store, clock.clone(), rx);
-        let router = ting_server::app::router(state.clone());
-        Self {
-            state,
-            clock,
-            router,
-            addr: "127.0.0.1:40000".parse().unwrap(),
-            _dir: Arc::new(dir),
-        }
+        Self::serve(config, dir).await
     }
 
     /// A server on the existing database in `config.server.data_dir` (kept by the caller).
     pub async fn on_data_dir(config: Config) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::serve(config, tempfile::tempdir().unwrap()).await
+    }
+
+    /// A server on the SQLite database in `config.server.data_dir`, keeping `dir` alive.
+    async fn serve(config: Config, dir: tempfile::TempDir) -> Self {
         let url = format!(
             "sqlite://{}",
             config.server.data_dir.join("ting.db").display()
